@@ -1,0 +1,1 @@
+"""The ``spine`` command: one module per command group, thin over the services' libraries."""

@@ -1,0 +1,38 @@
+"""Entry point of the ``spine`` command: registers one Typer group per module."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import audit, auth, residency, runtime, schema
+from cli.common import fail
+from spine.errors import SpineError
+from spine.logging import configure_logging
+from spine.settings import check_environment
+
+app = typer.Typer(
+    name="spine",
+    help="Data Spine: governed data movement on Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("up")(runtime.up)
+app.command("down")(runtime.down)
+app.command("status")(runtime.status)
+app.add_typer(auth.app, name="auth")
+app.add_typer(schema.app, name="schema")
+app.add_typer(residency.app, name="residency")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    configure_logging("WARNING")
+    try:
+        check_environment()
+    except SpineError as exc:
+        fail(str(exc), exc.exit_code)
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,192 @@
+"""What every HTTP service shares: health and metrics routes, one error-handler table, auth, a body limit.
+
+Each service builds its FastAPI app in its own ``create_app()`` and calls :func:`install_common`. Domain
+errors are mapped to responses in one table per service (``ErrorRule``s), never by raising
+``HTTPException`` in routes. :func:`serve` runs the app after checking the port is free.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spine.auth import Principal, Role, TokenStore
+from spine.broker import port_is_free
+from spine.errors import AuthError, ForbiddenError, PortInUseError, SpineError
+
+logger = logging.getLogger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """Map an exception type to an HTTP status and a stable numeric error code."""
+
+    exc_type: type[BaseException]
+    status: int
+    error_code: int
+
+
+class BodyTooLargeError(SpineError):
+    pass
+
+
+def error_body(error_code: int, message: str) -> dict[str, object]:
+    return {"error_code": error_code, "message": message}
+
+
+def install_common(
+    app: FastAPI,
+    *,
+    service: str,
+    rules: Sequence[ErrorRule],
+    ready_checks: Sequence[ReadyCheck] = (),
+    validation_error_code: int = 42200,
+    not_found_code: int = 40400,
+    media_type: str = "application/json",
+    max_body_bytes: int = 1024 * 1024,
+) -> CollectorRegistry:
+    """Add /health/live, /health/ready, /metrics, the error table and a body-size limit to ``app``."""
+    registry = CollectorRegistry()
+    requests = Counter("spine_http_requests_total", "HTTP requests", ["service", "method", "status"],
+                       registry=registry)
+    latency = Histogram("spine_http_request_seconds", "HTTP request latency", ["service", "method"],
+                        registry=registry,
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+    ordered = sorted(rules, key=lambda r: len(r.exc_type.__mro__), reverse=True)
+
+    def respond(status: int, code: int, message: str) -> JSONResponse:
+        return JSONResponse(error_body(code, message), status_code=status, media_type=media_type)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        for rule in ordered:
+            if isinstance(exc, rule.exc_type):
+                return respond(rule.status, rule.error_code, str(exc))
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return respond(500, 50001, "internal server error")
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return respond(422, validation_error_code, f"{where}: {first.get('msg')}".lstrip(": "))
+
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = not_found_code if exc.status_code == 404 else exc.status_code * 100
+        return respond(exc.status_code, code, str(exc.detail))
+
+    app.add_exception_handler(Exception, on_error)
+    app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        latency.labels(service, request.method).observe(time.perf_counter() - start)
+        requests.labels(service, request.method, str(response.status_code)).inc()
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, media_type=media_type)
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready() -> Response:
+        problems = []
+        for check in ready_checks:
+            try:
+                await check()
+            except Exception as exc:
+                problems.append(str(exc) or type(exc).__name__)
+        if problems:
+            return JSONResponse({"status": "unavailable", "service": service, "problems": problems},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "service": service})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return registry
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a 413 before the app reads them."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, media_type: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.media_type = media_type
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._reject(send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLargeError(f"request body exceeds {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _reject(self, send: Send) -> None:
+        response = JSONResponse(error_body(41301, f"request body exceeds {self.max_bytes} bytes"),
+                                status_code=413, media_type=self.media_type)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+AUTH_RULES = (ErrorRule(ForbiddenError, 403, 40301), ErrorRule(AuthError, 401, 40101))
+
+
+def role_guard(store: TokenStore, *roles: Role) -> Callable[[Request], Principal]:
+    """A FastAPI dependency that admits a bearer token with one of ``roles`` (admin always)."""
+
+    def guard(request: Request) -> Principal:
+        return store.authorize(request.headers.get("authorization"), *roles)
+
+    return guard
+
+
+def serve(app: FastAPI, *, host: str, port: int, service: str) -> None:
+    """Run ``app`` with uvicorn after making sure the port is free (naming port and service if not)."""
+    import uvicorn
+
+    if not port_is_free(host, port):
+        raise PortInUseError(port, service)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+__all__ = [
+    "AUTH_RULES",
+    "BodyTooLargeError",
+    "ErrorRule",
+    "ReadyCheck",
+    "error_body",
+    "install_common",
+    "role_guard",
+    "serve",
+]

@@ -1,0 +1,232 @@
+"""Settings for every Data Spine process: one pydantic-settings class per service, one loader.
+
+Values come from (highest first) environment variables ``SPINE_<SECTION>_<KEY>``, then a TOML
+configuration file (``$SPINE_HOME/spine.toml`` or ``--config``) with one table per section, then the
+defaults written here. Unknown keys are refused, in the file and in the environment, with one line that
+names the key. Settings objects are built at entry points, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from spine.errors import ConfigError
+
+DEFAULT_PORTS: dict[str, int] = {
+    "broker": 9092,
+    "registry": 8081,
+    "residency-gate": 8181,
+    "lineage": 5000,
+}
+
+_ENV_ROOT = "SPINE_"
+
+
+class SpineBaseSettings(BaseSettings):
+    """Base of every settings class: a TOML section name and an env prefix derived from it."""
+
+    section: ClassVar[str] = ""
+    model_config = SettingsConfigDict(extra="forbid", env_prefix=_ENV_ROOT, case_sensitive=False)
+
+    @classmethod
+    def env_prefix(cls) -> str:
+        return str(cls.model_config.get("env_prefix", _ENV_ROOT)).upper()
+
+    @classmethod
+    def env_names(cls) -> set[str]:
+        prefix = cls.env_prefix()
+        return {f"{prefix}{name}".upper() for name in cls.model_fields}
+
+
+class SpineSettings(SpineBaseSettings):
+    """Settings shared by every process: where state lives, how ports shift, logging, auth."""
+
+    section: ClassVar[str] = "spine"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_", case_sensitive=False)
+
+    home: Path = Field(default=Path(".spine"), description="State directory (SQLite files, logs, pids).")
+    port_offset: int = Field(default=0, ge=0, le=50000, description="Added to every default port.")
+    host: str = Field(default="127.0.0.1", description="Interface embedded services bind to.")
+    log_level: str = Field(default="INFO")
+    auth_tokens_file: Path | None = Field(
+        default=None, description="JSON file of hashed bearer tokens; default $SPINE_HOME/auth/tokens.json."
+    )
+    config: Path | None = Field(default=None, description="TOML configuration file.")
+
+    def port(self, service: str) -> int:
+        return DEFAULT_PORTS[service] + self.port_offset
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.auth_tokens_file or self.home / "auth" / "tokens.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+
+class KafkaSettings(SpineBaseSettings):
+    """How every client reaches Kafka. ``bootstrap`` unset means "use the embedded broker"."""
+
+    section: ClassVar[str] = "kafka"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_KAFKA_", case_sensitive=False)
+
+    bootstrap: str | None = Field(default=None, description="host:port list; unset starts the embedded broker.")
+    security_protocol: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    producer: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    consumer: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    admin: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    def bootstrap_or_raise(self) -> str:
+        if not self.bootstrap:
+            raise ConfigError("SPINE_KAFKA_BOOTSTRAP is not set and no embedded broker is running")
+        return self.bootstrap
+
+
+class HttpServiceSettings(SpineBaseSettings):
+    """Fields every HTTP service has."""
+
+    service_name: ClassVar[str] = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535, description="0 means the default port plus the offset.")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
+class RegistrySettings(HttpServiceSettings):
+    """Schema registry service."""
+
+    section: ClassVar[str] = "registry"
+    service_name: ClassVar[str] = "registry"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_REGISTRY_", case_sensitive=False)
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME.")
+
+
+class ResidencyGateSettings(HttpServiceSettings):
+    """Residency gate service."""
+
+    section: ClassVar[str] = "residency_gate"
+    service_name: ClassVar[str] = "residency-gate"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_RESIDENCY_", case_sensitive=False)
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME.")
+    signing_key: SecretStr | None = Field(default=None, description="Ed25519 private key (PEM) for checkpoints.")
+
+
+class LineageSettings(HttpServiceSettings):
+    """Lineage service."""
+
+    section: ClassVar[str] = "lineage"
+    service_name: ClassVar[str] = "lineage"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_LINEAGE_", case_sensitive=False)
+
+    database_url: str | None = None
+
+
+ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
+    SpineSettings,
+    KafkaSettings,
+    RegistrySettings,
+    ResidencyGateSettings,
+    LineageSettings,
+)
+
+# Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
+_OTHER_KNOWN_ENV = {"SPINE_TEST_KAFKA_BOOTSTRAP", "SPINE_TEST_PG_BIN", "SPINE_TOKEN", "SPINE_REGISTRY_URL",
+                    "SPINE_RESIDENCY_URL", "SPINE_BENCH_SCALE"}
+
+S = TypeVar("S", bound=SpineBaseSettings)
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Refuse any ``SPINE_*`` variable no settings class knows: a typo must not be silently ignored."""
+    env = os.environ if environ is None else environ
+    known = set(_OTHER_KNOWN_ENV)
+    for cls in ALL_SETTINGS:
+        known |= cls.env_names()
+    for name in sorted(env):
+        if name.upper().startswith(_ENV_ROOT) and name.upper() not in known:
+            raise ConfigError(f"environment: unknown setting {name}")
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML configuration file; any problem names the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from exc
+    sections = {cls.section for cls in ALL_SETTINGS}
+    for key, value in data.items():
+        if key not in sections:
+            raise ConfigError(f"{path}: unknown section [{key}] (known: {', '.join(sorted(sections))})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{key}] must be a table")
+    return data
+
+
+def default_config_path() -> Path | None:
+    """The configuration file named by SPINE_CONFIG, else $SPINE_HOME/spine.toml if it exists."""
+    explicit = os.environ.get("SPINE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = Path(os.environ.get("SPINE_HOME", ".spine")) / "spine.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(cls: type[S], config_file: Path | None = None, **overrides: Any) -> S:
+    """Build ``cls`` from overrides, environment, the configuration file and defaults, in that order."""
+    path = config_file if config_file is not None else default_config_path()
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = dict(read_config_file(path).get(cls.section, {}))
+        prefix = cls.env_prefix()
+        for key in list(data):
+            if f"{prefix}{key}".upper() in {k.upper() for k in os.environ}:
+                del data[key]
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, cls, path)) from None
+
+
+def _describe(exc: ValidationError, cls: type[SpineBaseSettings], path: Path | None) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "?"
+    where = f"{path}: [{cls.section}] {key}" if path else f"{cls.env_prefix()}{key.upper()}"
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown setting"
+    return f"{where}: {err['msg']}"
+
+
+__all__ = [
+    "ALL_SETTINGS",
+    "DEFAULT_PORTS",
+    "HttpServiceSettings",
+    "KafkaSettings",
+    "LineageSettings",
+    "RegistrySettings",
+    "ResidencyGateSettings",
+    "SpineBaseSettings",
+    "SpineSettings",
+    "check_environment",
+    "load_settings",
+    "read_config_file",
+]
