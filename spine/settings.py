@@ -145,8 +145,14 @@ ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
 )
 
 # Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
-_OTHER_KNOWN_ENV = {"SPINE_TEST_KAFKA_BOOTSTRAP", "SPINE_TEST_PG_BIN", "SPINE_TOKEN", "SPINE_REGISTRY_URL",
-                    "SPINE_RESIDENCY_URL", "SPINE_BENCH_SCALE"}
+_OTHER_KNOWN_ENV = {
+    "SPINE_TANSU_BIN",
+    "SPINE_TEST_KAFKA_BOOTSTRAP",
+    "SPINE_TEST_PG_BIN",
+    "SPINE_TOKEN",
+    "SPINE_REGISTRY_URL",
+    "SPINE_RESIDENCY_URL",
+}
 
 S = TypeVar("S", bound=SpineBaseSettings)
 

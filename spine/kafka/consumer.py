@@ -67,23 +67,30 @@ class Consumer:
             raise translate(exc, "consume") from exc
         return [m for m in batch if self._usable(m)]
 
-    def commit(self, message: Message | None = None, *, asynchronous: bool = False) -> None:
-        """Commit the position after ``message`` (or after everything consumed so far)."""
+    def commit(self, processed: Message | Sequence[Message] | None = None, *, asynchronous: bool = False) -> None:
+        """Commit the position after ``processed`` (one record or a batch, every partition in it),
+        or after everything consumed so far when ``processed`` is None."""
+        if processed is None:
+            self._commit(None, asynchronous)
+            return
+        batch = [processed] if isinstance(processed, Message) else processed
+        next_offsets: dict[tuple[str, int], int] = {}
+        for msg in batch:
+            key = (msg.topic() or "", msg.partition() or 0)
+            next_offsets[key] = max(next_offsets.get(key, 0), (msg.offset() or 0) + 1)
+        if next_offsets:
+            self._commit([TopicPartition(t, p, o) for (t, p), o in next_offsets.items()], asynchronous)
+
+    def _commit(self, offsets: list[TopicPartition] | None, asynchronous: bool) -> None:
         try:
-            if message is None:
+            if offsets is None:
                 self._consumer.commit(asynchronous=asynchronous)
             else:
-                self._consumer.commit(message=message, asynchronous=asynchronous)
+                self._consumer.commit(offsets=offsets, asynchronous=asynchronous)
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             if isinstance(err, KafkaError) and err.code() == KafkaError._NO_OFFSET:
                 return  # nothing consumed since the last commit
-            raise translate(exc, "commit") from exc
-
-    def commit_offsets(self, offsets: Sequence[TopicPartition]) -> None:
-        try:
-            self._consumer.commit(offsets=list(offsets), asynchronous=False)
-        except KafkaException as exc:
             raise translate(exc, "commit") from exc
 
     def assignment(self) -> list[TopicPartition]:

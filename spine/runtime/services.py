@@ -1,0 +1,65 @@
+"""The services ``spine up`` runs, and how each is started and probed."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spine.settings import (
+    HttpServiceSettings,
+    LineageSettings,
+    RegistrySettings,
+    ResidencyGateSettings,
+    SpineSettings,
+)
+
+
+class Kind(StrEnum):
+    BROKER = "broker"
+    HTTP = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    name: str
+    kind: Kind
+    module: str | None = None  # ``python -m module`` for HTTP services
+    settings: type[HttpServiceSettings] | None = None
+
+    def port(self, spine: SpineSettings) -> int:
+        return spine.port(self.name)
+
+    def url(self, spine: SpineSettings) -> str:
+        if self.kind is Kind.BROKER:
+            return f"{spine.host}:{self.port(spine)}"
+        return f"http://{spine.host}:{self.port(spine)}"
+
+    def port_env(self) -> str | None:
+        return f"{self.settings.env_prefix()}PORT" if self.settings is not None else None
+
+    def exists(self) -> bool:
+        """A service exists once its package can be run with ``python -m``."""
+        if self.module is None:
+            return True
+        try:
+            return importlib.util.find_spec(f"{self.module}.__main__") is not None
+        except ModuleNotFoundError:
+            return False
+
+
+BROKER = ServiceSpec("broker", Kind.BROKER)
+ALL_SERVICES: tuple[ServiceSpec, ...] = (
+    BROKER,
+    ServiceSpec("registry", Kind.HTTP, "registry", RegistrySettings),
+    ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings),
+    ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings),
+)
+
+
+def planned_services(*, embedded_broker: bool) -> list[ServiceSpec]:
+    """The services to start: the broker unless Kafka is external, then every HTTP service that exists."""
+    return [s for s in ALL_SERVICES if (s.kind is Kind.HTTP and s.exists()) or (s is BROKER and embedded_broker)]
+
+
+__all__ = ["ALL_SERVICES", "BROKER", "Kind", "ServiceSpec", "planned_services"]
