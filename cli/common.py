@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
-import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spine.errors import ExitCode, SpineError
@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: ExitCode) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise SystemExit(int(code))
 
 

@@ -63,8 +63,16 @@ def _print_rows(rows: list[dict[str, Any]], title: str) -> None:
     print_table(
         title,
         ["service", "url", "pid", "health", "restarts"],
-        [[r["name"], r["url"], r["pid"] or "-", "[green]healthy[/]" if r["healthy"] else "[red]down[/]",
-          r["restarts"]] for r in rows],
+        [
+            [
+                r["name"],
+                r["url"],
+                r["pid"] or "-",
+                "[green]healthy[/]" if r["healthy"] else "[red]down[/]",
+                r["restarts"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -81,15 +89,23 @@ def up(
     kafka = load_settings(KafkaSettings)
     existing = _running_state(spine)
     if existing is not None:
-        console.print(f"A spine is already running from {spine.home} (supervisor pid {existing.supervisor_pid}).")
+        console.print(
+            f"A spine is already running from {spine.home} (supervisor pid {existing.supervisor_pid})."
+        )
         _print_rows(_rows(existing), "Data Spine")
         return
     check_ports(spine, planned_services(embedded_broker=not kafka.bootstrap))
     spine.logs_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SPINE_HOME=str(spine.home))
     with (spine.logs_dir / "supervisor.log").open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "spine.runtime.supervisor"], env=env, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "spine.runtime.supervisor"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     state = _wait_started(spine, proc, timeout)
     _print_rows(_rows(state), "Data Spine")
     token_file = spine.home / "auth" / ADMIN_TOKEN_FILE
@@ -117,12 +133,16 @@ def _wait_started(spine: SpineSettings, proc: subprocess.Popen[bytes], timeout: 
             if proc.poll() is not None:
                 if mine and state is not None and state.error:
                     fail(state.error, ExitCode(state.exit_code or 3))
-                fail(f"the supervisor exited with code {proc.returncode}; see {spine.logs_dir / 'supervisor.log'}",
-                     ExitCode.UNAVAILABLE)
+                fail(
+                    f"the supervisor exited with code {proc.returncode}; see {spine.logs_dir}/supervisor.log",
+                    ExitCode.UNAVAILABLE,
+                )
             if time.monotonic() > deadline:
                 proc.terminate()
                 proc.wait(60)
-                raise UnavailableError(f"the spine was not healthy within {timeout:.0f}s; see {spine.logs_dir}")
+                raise UnavailableError(
+                    f"the spine was not healthy within {timeout:.0f}s; see {spine.logs_dir}"
+                )
             time.sleep(0.1)
 
 

@@ -1,4 +1,4 @@
-"""Residency gate: deny-by-default policy evaluation on every data route, PII redaction, tamper-evident audit log.
+"""Residency gate: deny-by-default policy on every data route, PII redaction, tamper-evident audit log.
 
 It decides and records; it must not move data itself.
 """

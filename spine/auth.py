@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spine.errors import AuthError, ConfigError, ForbiddenError
 
-TOKEN_PREFIX = "spn_"
+TOKEN_PREFIX = "spn_"  # noqa: S105 - a label, not a secret
 
 
 class Role(StrEnum):

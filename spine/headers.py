@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 SCHEMA_ID = "spine.schema_id"
@@ -17,7 +17,9 @@ DLQ_ORIGIN_TOPIC = "spine.dlq.origin_topic"
 DLQ_ORIGIN_PARTITION = "spine.dlq.origin_partition"
 DLQ_ORIGIN_OFFSET = "spine.dlq.origin_offset"
 
-HeaderList = list[tuple[str, bytes]]
+HeaderList = list[tuple[str, str | bytes | None]]
+
+HeaderInput = Sequence[tuple[str, str | bytes | None]] | Mapping[str, str | bytes | None] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,8 @@ class SpineHeaders:
         return out
 
     @classmethod
-    def from_kafka(cls, headers: Sequence[tuple[str, bytes | None]] | None) -> SpineHeaders:
-        values = {k: v.decode("utf-8", "replace") for k, v in (headers or ()) if v is not None}
+    def from_kafka(cls, headers: HeaderInput) -> SpineHeaders:
+        values = {k: _text(v) for k, v in _pairs(headers) if v is not None}
         schema_id = values.get(SCHEMA_ID)
         return cls(
             schema_id=int(schema_id) if schema_id and schema_id.isdigit() else None,
@@ -56,13 +58,25 @@ def new_trace_id() -> str:
     return uuid.uuid4().hex
 
 
-def header_value(headers: Iterable[tuple[str, bytes | None]] | None, name: str) -> str | None:
+def header_value(headers: HeaderInput, name: str) -> str | None:
     """The last value of header ``name`` as text, or None."""
     found: str | None = None
-    for key, value in headers or ():
+    for key, value in _pairs(headers):
         if key == name and value is not None:
-            found = value.decode("utf-8", "replace")
+            found = _text(value)
     return found
+
+
+def _pairs(headers: HeaderInput) -> Iterable[tuple[str, str | bytes | None]]:
+    if headers is None:
+        return ()
+    if isinstance(headers, Mapping):
+        return headers.items()
+    return headers
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 __all__ = [

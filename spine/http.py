@@ -58,11 +58,16 @@ def install_common(
 ) -> CollectorRegistry:
     """Add /health/live, /health/ready, /metrics, the error table and a body-size limit to ``app``."""
     registry = CollectorRegistry()
-    requests = Counter("spine_http_requests_total", "HTTP requests", ["service", "method", "status"],
-                       registry=registry)
-    latency = Histogram("spine_http_request_seconds", "HTTP request latency", ["service", "method"],
-                        registry=registry,
-                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+    requests = Counter(
+        "spine_http_requests_total", "HTTP requests", ["service", "method", "status"], registry=registry
+    )
+    latency = Histogram(
+        "spine_http_request_seconds",
+        "HTTP request latency",
+        ["service", "method"],
+        registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    )
     ordered = sorted(rules, key=lambda r: len(r.exc_type.__mro__), reverse=True)
 
     def respond(status: int, code: int, message: str) -> JSONResponse:
@@ -112,8 +117,9 @@ def install_common(
             except Exception as exc:
                 problems.append(str(exc) or type(exc).__name__)
         if problems:
-            return JSONResponse({"status": "unavailable", "service": service, "problems": problems},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "service": service, "problems": problems}, status_code=503
+            )
         return JSONResponse({"status": "ok", "service": service})
 
     @app.get("/metrics", include_in_schema=False)
@@ -153,8 +159,11 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     async def _reject(self, send: Send) -> None:
-        response = JSONResponse(error_body(41301, f"request body exceeds {self.max_bytes} bytes"),
-                                status_code=413, media_type=self.media_type)
+        response = JSONResponse(
+            error_body(41301, f"request body exceeds {self.max_bytes} bytes"),
+            status_code=413,
+            media_type=self.media_type,
+        )
         await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 

@@ -81,7 +81,9 @@ class KafkaSettings(SpineBaseSettings):
     section: ClassVar[str] = "kafka"
     model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_KAFKA_", case_sensitive=False)
 
-    bootstrap: str | None = Field(default=None, description="host:port list; unset starts the embedded broker.")
+    bootstrap: str | None = Field(
+        default=None, description="host:port list; unset starts the embedded broker."
+    )
     security_protocol: str | None = None
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -112,7 +114,9 @@ class RegistrySettings(HttpServiceSettings):
     service_name: ClassVar[str] = "registry"
     model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_REGISTRY_", case_sensitive=False)
 
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME."
+    )
 
 
 class ResidencyGateSettings(HttpServiceSettings):
@@ -122,8 +126,12 @@ class ResidencyGateSettings(HttpServiceSettings):
     service_name: ClassVar[str] = "residency-gate"
     model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_RESIDENCY_", case_sensitive=False)
 
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME.")
-    signing_key: SecretStr | None = Field(default=None, description="Ed25519 private key (PEM) for checkpoints.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME."
+    )
+    signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key (PEM) for checkpoints."
+    )
 
 
 class LineageSettings(HttpServiceSettings):
@@ -146,6 +154,7 @@ ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
 
 # Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
 _OTHER_KNOWN_ENV = {
+    "SPINE_COMPOSE_SPEC",
     "SPINE_TANSU_BIN",
     "SPINE_TEST_KAFKA_BOOTSTRAP",
     "SPINE_TEST_PG_BIN",

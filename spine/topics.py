@@ -1,4 +1,4 @@
-"""Topic names: internal ``_spine.*`` topics, governed ``<domain>.<dataset>.v<major>``, and ``.dlq`` topics."""
+"""Topic names: internal ``_spine.*``, governed ``<domain>.<dataset>.v<major>``, and ``.dlq`` topics."""
 
 from __future__ import annotations
 

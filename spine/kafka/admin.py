@@ -40,10 +40,16 @@ class Admin:
     ) -> None:
         self._admin = AdminClient(admin_config(settings, client_id, overrides))
 
-    def create_topics(self, specs: Iterable[TopicSpec], *, exist_ok: bool = True, timeout: float = 30.0) -> None:
+    def create_topics(
+        self, specs: Iterable[TopicSpec], *, exist_ok: bool = True, timeout: float = 30.0
+    ) -> None:
         new = [
-            NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication_factor,
-                     config=dict(s.config))
+            NewTopic(
+                s.name,
+                num_partitions=s.partitions,
+                replication_factor=s.replication_factor,
+                config=dict(s.config),
+            )
             for s in specs
         ]
         if not new:
@@ -68,7 +74,11 @@ class Admin:
                 future.result(timeout)
             except KafkaException as exc:
                 err = exc.args[0] if exc.args else None
-                if missing_ok and isinstance(err, KafkaError) and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                if (
+                    missing_ok
+                    and isinstance(err, KafkaError)
+                    and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+                ):
                     continue
                 raise translate(exc, f"delete topic {name}") from exc
 
@@ -86,7 +96,9 @@ class Admin:
             if topic is None or topic.error is not None:
                 raise KafkaClientError(f"describe topic {name}: no such topic", code="UNKNOWN_TOPIC_OR_PART")
             resource = ConfigResource(ConfigResource.Type.TOPIC, name)
-            configs = self._admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout)
+            configs = self._admin.describe_configs([resource], request_timeout=timeout)[resource].result(
+                timeout
+            )
         except KafkaException as exc:
             raise translate(exc, f"describe topic {name}") from exc
         return TopicDescription(

@@ -67,7 +67,9 @@ class Consumer:
             raise translate(exc, "consume") from exc
         return [m for m in batch if self._usable(m)]
 
-    def commit(self, processed: Message | Sequence[Message] | None = None, *, asynchronous: bool = False) -> None:
+    def commit(
+        self, processed: Message | Sequence[Message] | None = None, *, asynchronous: bool = False
+    ) -> None:
         """Commit the position after ``processed`` (one record or a batch, every partition in it),
         or after everything consumed so far when ``processed`` is None."""
         if processed is None:
@@ -83,10 +85,14 @@ class Consumer:
 
     def _commit(self, offsets: list[TopicPartition] | None, asynchronous: bool) -> None:
         try:
-            if offsets is None:
-                self._consumer.commit(asynchronous=asynchronous)
+            if offsets is None and asynchronous:
+                self._consumer.commit(asynchronous=True)
+            elif offsets is None:
+                self._consumer.commit(asynchronous=False)
+            elif asynchronous:
+                self._consumer.commit(offsets=offsets, asynchronous=True)
             else:
-                self._consumer.commit(offsets=offsets, asynchronous=asynchronous)
+                self._consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             if isinstance(err, KafkaError) and err.code() == KafkaError._NO_OFFSET:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -18,7 +18,7 @@ from spine.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
-Headers = Sequence[tuple[str, bytes | str]] | Mapping[str, bytes | str]
+Headers = list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None]
 _QUEUE_FULL_RETRY_S = 0.05
 
 

@@ -59,7 +59,9 @@ ALL_SERVICES: tuple[ServiceSpec, ...] = (
 
 def planned_services(*, embedded_broker: bool) -> list[ServiceSpec]:
     """The services to start: the broker unless Kafka is external, then every HTTP service that exists."""
-    return [s for s in ALL_SERVICES if (s.kind is Kind.HTTP and s.exists()) or (s is BROKER and embedded_broker)]
+    return [
+        s for s in ALL_SERVICES if (s.kind is Kind.HTTP and s.exists()) or (s is BROKER and embedded_broker)
+    ]
 
 
 __all__ = ["ALL_SERVICES", "BROKER", "Kind", "ServiceSpec", "planned_services"]

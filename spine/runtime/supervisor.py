@@ -37,7 +37,7 @@ STOP_TIMEOUT_S = 10.0
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 30.0
 STABLE_AFTER_S = 60.0
-ADMIN_TOKEN_FILE = "admin.token"
+ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 - a file name
 _PR_SET_PDEATHSIG = 1
 
 
@@ -54,7 +54,7 @@ def check_ports(spine: SpineSettings, services: list[ServiceSpec]) -> None:
 
 
 def ensure_admin_token(spine: SpineSettings) -> Path:
-    """Create the development admin credential once per home: the token in a 0600 file, its hash in the store."""
+    """Create the development admin credential once per home: token in a 0600 file, hash in the store."""
     path = spine.home / "auth" / ADMIN_TOKEN_FILE
     if not path.exists():
         token = TokenStore(spine.tokens_path).issue(Role.ADMIN, "spine-up-admin")
@@ -131,10 +131,18 @@ class Supervisor:
 
     def _add_child(self, spec: ServiceSpec) -> None:
         log = self.spine.logs_dir / f"{spec.name}.log"
-        self.children.append(Child(spec, ServiceState(
-            name=spec.name, kind=spec.kind.value, url=spec.url(self.spine), port=spec.port(self.spine),
-            log=str(log),
-        )))
+        self.children.append(
+            Child(
+                spec,
+                ServiceState(
+                    name=spec.name,
+                    kind=spec.kind.value,
+                    url=spec.url(self.spine),
+                    port=spec.port(self.spine),
+                    log=str(log),
+                ),
+            )
+        )
 
     def _command(self, spec: ServiceSpec) -> list[str]:
         if spec.kind is Kind.BROKER:
@@ -155,13 +163,17 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         self.spine.logs_dir.mkdir(parents=True, exist_ok=True)
         if child.log is None:
-            child.log = Path(child.state.log or "").open("ab")
+            child.log = Path(child.state.log or "").open("ab")  # noqa: SIM115 - lives as long as the child
         child.log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {child.spec.name}\n".encode())
         child.log.flush()
         try:
             child.process = subprocess.Popen(
-                self._command(child.spec), stdout=child.log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=self._env(child.spec), preexec_fn=_die_with_parent,  # noqa: PLW1509
+                self._command(child.spec),
+                stdout=child.log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._env(child.spec),
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise UnavailableError(f"{child.spec.name} failed to start: {exc}") from exc
@@ -177,7 +189,8 @@ class Supervisor:
             proc = child.process
             if proc is not None and proc.poll() is not None:
                 raise UnavailableError(
-                    f"{child.spec.name} exited with code {proc.returncode} during start-up; see {child.state.log}"
+                    f"{child.spec.name} exited with code {proc.returncode} during start-up; "
+                    f"see {child.state.log}"
                 )
             if healthy(child.state.kind, child.state.url, timeout=1.0):
                 return
@@ -193,8 +206,12 @@ class Supervisor:
             for child in self.children:
                 proc = child.process
                 if proc is not None and proc.poll() is not None:
-                    logger.warning("%s exited with code %s; restarting in %.0fs",
-                                   child.spec.name, proc.returncode, child.backoff)
+                    logger.warning(
+                        "%s exited with code %s; restarting in %.0fs",
+                        child.spec.name,
+                        proc.returncode,
+                        child.backoff,
+                    )
                     child.process = None
                     child.state.pid = None
                     child.next_start = now + child.backoff

@@ -1,0 +1,146 @@
+"""``spine up`` / ``status`` / ``down`` as a user runs them: real processes, real ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spine.broker import port_is_free
+from spine.runtime.state import is_same_process
+from spine.settings import DEFAULT_PORTS
+
+pytestmark = pytest.mark.integration
+
+
+def spine(
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
+    full_env.update(env or {})
+    full_env["SPINE_HOME"] = str(home)
+    full_env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_offset() -> int:
+    for offset in range(21000, 50000, 97):
+        if all(port_is_free("127.0.0.1", p + offset) for p in DEFAULT_PORTS.values()):
+            return offset
+    raise RuntimeError("no free port range")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "spine-home"
+    yield path
+    spine("down", home=path)
+
+
+def test_up_detach_gives_a_healthy_spine_and_down_leaves_nothing_running(home: Path) -> None:
+    offset = str(free_offset())
+    result = spine("up", "--detach", "--port-offset", offset, home=home)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+    status = spine("status", "--json", home=home)
+    assert status.returncode == 0, status.stderr
+    services = json.loads(status.stdout)
+    names = {s["name"] for s in services}
+    assert "broker" in names
+    for service in services:
+        assert service["healthy"] is True, service
+        assert service["pid"] > 0
+        assert set(service) >= {"name", "url", "pid", "healthy"}
+    broker = next(s for s in services if s["name"] == "broker")
+    assert broker["url"].endswith(str(DEFAULT_PORTS["broker"] + int(offset)))
+    assert (home / "auth" / "admin.token").read_text().startswith("spn_")
+    state = json.loads((home / "run" / "spine.json").read_text())
+    pids = [(state["supervisor_pid"], state["supervisor_started_at"])]
+    pids += [(s["pid"], s["started_at"]) for s in state["services"]]
+
+    down = spine("down", home=home)
+    assert down.returncode == 0, down.stderr
+    for pid, started in pids:
+        assert not is_same_process(pid, started), f"pid {pid} still running after spine down"
+    for port in DEFAULT_PORTS.values():
+        assert port_is_free("127.0.0.1", port + int(offset))
+    after = spine("status", "--json", home=home)
+    assert after.returncode == 3
+    assert json.loads(after.stdout) == []
+
+
+def test_supervisor_restarts_a_crashed_service(home: Path) -> None:
+    assert spine("up", "--detach", "--port-offset", str(free_offset()), home=home).returncode == 0
+    before = {s["name"]: s for s in json.loads(spine("status", "--json", home=home).stdout)}
+    os.kill(before["broker"]["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = {s["name"]: s for s in json.loads(spine("status", "--json", home=home).stdout or "[]")}
+        if now["broker"]["restarts"] >= 1 and now["broker"]["healthy"]:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"broker was not restarted: {now}")
+    assert now["broker"]["pid"] != before["broker"]["pid"]
+
+
+def test_up_on_a_taken_port_names_the_port_and_service_and_starts_nothing(home: Path) -> None:
+    offset = free_offset()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", DEFAULT_PORTS["broker"] + offset))
+        taken.listen()
+        result = spine("up", "--detach", "--port-offset", str(offset), home=home)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: port {DEFAULT_PORTS['broker'] + offset} needed by broker is already in use"]
+    assert not (home / "run" / "spine.json").exists()
+
+
+def test_unknown_setting_is_named_and_exits_2(home: Path) -> None:
+    result = spine("status", home=home, env={"SPINE_PORT_OFSET": "3"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: environment: unknown setting SPINE_PORT_OFSET"
+
+
+def test_malformed_config_file_is_named_and_exits_2(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "spine.toml"
+    config.write_text("[spine\nport_offset = 3\n")
+    result = spine("up", "--config", str(config), home=home)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {config}: malformed TOML")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_key_in_config_file_is_named(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "spine.toml"
+    config.write_text("[kafka]\nbootstrapp = 'x:1'\n")
+    result = spine("up", "--config", str(config), home=home)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {config}: [kafka] bootstrapp: unknown setting"
+
+
+def test_auth_token_prints_a_token_whose_hash_is_stored(home: Path) -> None:
+    result = spine("auth", "token", "--role", "producer", home=home)
+    assert result.returncode == 0
+    token = result.stdout.strip()
+    store = (home / "auth" / "tokens.json").read_text()
+    assert token.startswith("spn_")
+    assert token not in store
+    import hashlib
+
+    assert hashlib.sha256(token.encode()).hexdigest() in store

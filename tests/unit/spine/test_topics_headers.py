@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from spine.errors import ConfigError
+from spine.headers import SCHEMA_ID, SpineHeaders, header_value
+from spine.topics import dlq_topic, governed_topic, is_internal, parse_governed_topic, validate_topic_name
+
+
+def test_governed_topic_names_carry_the_major_version() -> None:
+    assert governed_topic("orders", "payments", 2) == "orders.payments.v2"
+    assert parse_governed_topic("orders.payments.v2") == ("orders", "payments", 2)
+    assert parse_governed_topic("orders.payments") is None
+
+
+@pytest.mark.parametrize(("domain", "dataset", "major"), [("Orders", "x", 1), ("a", "b.c", 1), ("a", "b", 0)])
+def test_illegal_governed_topic_parts_are_refused(domain: str, dataset: str, major: int) -> None:
+    with pytest.raises(ConfigError):
+        governed_topic(domain, dataset, major)
+
+
+def test_dlq_and_internal_topics() -> None:
+    assert dlq_topic("cdc.customers") == "cdc.customers.dlq"
+    assert is_internal("_spine.audit")
+    assert not is_internal("orders.payments.v1")
+    with pytest.raises(ConfigError):
+        validate_topic_name("bad topic")
+
+
+def test_spine_headers_round_trip_and_always_carry_a_trace_id() -> None:
+    headers = SpineHeaders(schema_id=12, producer="svc", residency="eu")
+    encoded = headers.to_kafka()
+    decoded = SpineHeaders.from_kafka(encoded)
+    assert (decoded.schema_id, decoded.producer, decoded.residency) == (12, "svc", "eu")
+    assert decoded.trace_id
+    assert len(decoded.trace_id) == 32
+    assert header_value(encoded, SCHEMA_ID) == "12"
