@@ -65,7 +65,7 @@ class Consumer:
             batch = self._consumer.consume(max_records, timeout)
         except KafkaException as exc:
             raise translate(exc, "consume") from exc
-        return [m for m in batch if self._usable(m)]
+        return [m for m in batch if m.error() is None or self._usable(m)]
 
     def commit(
         self, processed: Message | Sequence[Message] | None = None, *, asynchronous: bool = False
