@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -39,7 +40,9 @@ def spine(
 
 
 def free_offset() -> int:
-    for offset in range(21000, 50000, 97):
+    """A random port offset whose ports are all free (random, so concurrent runs rarely collide)."""
+    for _ in range(200):
+        offset = random.randrange(12000, 27000)
         if all(port_is_free("127.0.0.1", p + offset) for p in DEFAULT_PORTS.values()):
             return offset
     raise RuntimeError("no free port range")
@@ -144,3 +147,36 @@ def test_auth_token_prints_a_token_whose_hash_is_stored(home: Path) -> None:
     import hashlib
 
     assert hashlib.sha256(token.encode()).hexdigest() in store
+
+
+def test_foreground_up_stops_everything_on_ctrl_c(home: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
+    env["SPINE_HOME"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "up", "--port-offset", str(free_offset())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        services: list[dict[str, object]] = []
+        while time.monotonic() < deadline:
+            status = spine("status", "--json", home=home)
+            services = json.loads(status.stdout or "[]")
+            if status.returncode == 0 and services:
+                break
+            time.sleep(0.3)
+        assert services, "spine up never became healthy"
+        state = json.loads((home / "run" / "spine.json").read_text())
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    for service in state["services"]:
+        assert not is_same_process(service["pid"], service["started_at"]), service["name"]
+    assert not is_same_process(state["supervisor_pid"], state["supervisor_started_at"])
