@@ -42,7 +42,7 @@ def spine(
 def free_offset() -> int:
     """A random port offset whose ports are all free (random, so concurrent runs rarely collide)."""
     for _ in range(200):
-        offset = random.randrange(12000, 27000)
+        offset = random.randrange(12000, 23000)  # stays below the ephemeral port range
         if all(port_is_free("127.0.0.1", p + offset) for p in DEFAULT_PORTS.values()):
             return offset
     raise RuntimeError("no free port range")
