@@ -132,6 +132,13 @@ class ResidencyGateSettings(HttpServiceSettings):
     signing_key: SecretStr | None = Field(
         default=None, description="Ed25519 private key (PEM) for checkpoints."
     )
+    policy_file: Path | None = Field(
+        default=None, description="Residency matrix (YAML) loaded at start when no policy is stored yet."
+    )
+    checkpoint_every: int = Field(default=1000, ge=1, description="Sign a checkpoint every N audit records.")
+    checkpoint_seconds: float = Field(
+        default=60.0, gt=0, description="...or when this many seconds passed since the last one."
+    )
 
 
 class LineageSettings(HttpServiceSettings):
