@@ -1,0 +1,321 @@
+"""Deciding one route against a compiled policy: allow, deny, or allow with named fields redacted.
+
+Pure and fast: no I/O, no clock; rule matching is cached per (dataset, classification, route) in the policy.
+Anything not explicitly allowed is denied; every reason names the rule, dataset, region or sink it is about.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from residency_gate.errors import RouteError
+from residency_gate.policy.model import Dataset, Policy, Rule, Sink
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    ALLOW_WITH_REDACTION = "allow_with_redaction"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTag:
+    """A field of the dataset's schema and the classification tags the registry gives it."""
+
+    name: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Data of ``dataset`` moving from ``source_region`` (default: its home) to a region or a sink."""
+
+    dataset: str
+    destination_region: str | None = None
+    sink: str | None = None
+    source_region: str | None = None
+    purpose: str | None = None
+    fields: tuple[FieldTag, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "destination_region": self.destination_region,
+            "sink": self.sink,
+            "source_region": self.source_region,
+            "purpose": self.purpose,
+            "fields": [{"name": f.name, "tags": list(f.tags)} for f in self.fields],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    field: str
+    action: str
+    reason: str
+    tags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "action": self.action, "reason": self.reason, "tags": list(self.tags)}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision_id: str
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    redactions: tuple[Redaction, ...]
+    policy_version: str
+    policy_hash: str
+    route: Route
+    classification: str | None
+    source_region: str | None = None
+    destination_region: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is not Outcome.DENY
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "outcome": self.outcome.value,
+            "allowed": self.allowed,
+            "reasons": list(self.reasons),
+            "redactions": [r.to_dict() for r in self.redactions],
+            "policy_version": self.policy_version,
+            "policy_hash": self.policy_hash,
+            "route": self.route.to_dict(),
+            "classification": self.classification,
+            "source_region": self.source_region,
+            "destination_region": self.destination_region,
+        }
+
+
+_PAST = {"drop": "dropped", "mask": "masked"}
+
+
+class _DeniedError(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _where(destination: str, sink: str | None, purpose: str | None) -> str:
+    text = f"to {destination}" if sink is None else f"to sink {sink} ({destination})"
+    return text if purpose is None else f"{text} for purpose {purpose}"
+
+
+def _ids(rules: tuple[Rule, ...]) -> str:
+    return ", ".join(rule.id for rule in rules)
+
+
+@dataclass(slots=True)
+class _Evaluation:
+    policy: Policy
+    dataset: Dataset
+    source: str
+    destination: str
+    sink: Sink | None
+    purpose: str | None
+
+    @property
+    def sink_name(self) -> str | None:
+        return None if self.sink is None else self.sink.name
+
+    def tag_blocker(self, tag: str) -> str | None:
+        """Why a field tagged ``tag`` may not move on this route by itself, or None if it may."""
+        match = self.policy.match(
+            self.dataset.name, tag, self.source, self.destination, self.sink_name, self.purpose
+        )
+        if match.denies:
+            return f"rule {_ids(match.denies)} denies {tag}"
+        if not match.allows:
+            return f"no rule allows {tag} {_where(self.destination, self.sink_name, self.purpose)}"
+        if self.sink is not None and not self.policy.accepts(self.sink, tag):
+            return f"sink {self.sink.name} does not accept {tag}"
+        return None
+
+    def run(self, fields: tuple[FieldTag, ...]) -> tuple[list[str], list[Redaction]]:
+        ds = self.dataset
+        where = _where(self.destination, self.sink_name, self.purpose)
+        moving = f"{ds.name} ({ds.classification}) from {self.source} {where}"
+        match = self.policy.match(
+            ds.name, ds.classification, self.source, self.destination, self.sink_name, self.purpose
+        )
+        if match.denies:
+            raise _DeniedError(f"rule {_ids(match.denies)} denies {moving}")
+        if not match.allows and not match.conditional_allows:
+            raise _DeniedError(f"no rule allows {moving}")
+        condition = None if match.allows else match.conditional_allows[0]
+        ds_lineage = self.policy.lineages[ds.classification]
+        redacts_record = condition is not None and condition.redacts(ds_lineage)
+        if redacts_record and not fields:
+            assert condition is not None
+            raise _DeniedError(
+                f"rule {condition.id} allows {moving} only with fields tagged "
+                f"{', '.join(sorted(condition.redact.fields_tagged if condition.redact else ()))} redacted, "
+                "and the route lists no field tags"
+            )
+        if (
+            self.sink is not None
+            and not self.policy.accepts(self.sink, ds.classification)
+            and not redacts_record
+        ):
+            raise _DeniedError(f"sink {self.sink.name} does not accept classification {ds.classification}")
+        if condition is None:
+            reasons = [f"rule {_ids(match.allows)} allows {moving}"]
+        else:
+            reasons = [f"rule {condition.id} allows {moving} with redaction"]
+        redactions: list[Redaction] = []
+        for item in fields:
+            redaction = self._field(item, condition, match.conditional_allows)
+            if redaction is not None:
+                redactions.append(redaction)
+        return reasons, redactions
+
+    def _field(self, item: FieldTag, condition: Rule | None, redactors: tuple[Rule, ...]) -> Redaction | None:
+        if not item.tags:
+            return None
+        lineages: list[tuple[str, ...]] = []
+        for tag in item.tags:
+            lineage = self.policy.lineage(tag)
+            if lineage is None:
+                raise _DeniedError(
+                    f"field {item.name} carries tag {tag}, which is not a classification in the matrix"
+                )
+            lineages.append(lineage)
+        label = f"field {item.name} ({', '.join(item.tags)})"
+        if condition is not None and condition.redact is not None and any(map(condition.redacts, lineages)):
+            tagged = ", ".join(sorted(condition.redact.fields_tagged))
+            done = _PAST[condition.redact.action]
+            reason = f"{label}: rule {condition.id} requires fields tagged {tagged} to be {done}"
+            return Redaction(item.name, condition.redact.action.value, reason, item.tags)
+        blockers = [
+            (tag, lin, why)
+            for tag, lin in zip(item.tags, lineages, strict=True)
+            if (why := self.tag_blocker(tag))
+        ]
+        if not blockers:
+            return None
+        for rule in redactors:
+            if rule.redact is not None and any(rule.redacts(lin) for _, lin, _ in blockers):
+                why = "; ".join(reason for _, _, reason in blockers)
+                reason = f"{label}: {why}; rule {rule.id} has it {_PAST[rule.redact.action]}"
+                return Redaction(item.name, rule.redact.action.value, reason, item.tags)
+        raise _DeniedError(f"{label} may not move: {'; '.join(reason for _, _, reason in blockers)}")
+
+
+def _resolve(policy: Policy, route: Route, quarantined: frozenset[str]) -> _Evaluation:
+    if route.sink is not None and route.sink in quarantined:
+        raise _DeniedError(f"sink {route.sink} is quarantined")
+    dataset = policy.datasets.get(route.dataset)
+    if dataset is None:
+        raise _DeniedError(f"dataset {route.dataset} is not in the residency matrix")
+    source = route.source_region or dataset.home
+    if source not in policy.regions:
+        raise _DeniedError(f"source region {source} is not in the residency matrix")
+    sink: Sink | None = None
+    destination = route.destination_region
+    if route.sink is not None:
+        sink = policy.sinks.get(route.sink)
+        if sink is None:
+            raise _DeniedError(f"sink {route.sink} is not in the residency matrix")
+        if destination is not None and destination != sink.region:
+            raise _DeniedError(
+                f"sink {sink.name} is in {sink.region}, not in the route's destination region {destination}"
+            )
+        destination = sink.region
+    if destination is None:
+        raise _DeniedError("the route names neither a destination region nor a sink")
+    if destination not in policy.regions:
+        raise _DeniedError(f"destination region {destination} is not in the residency matrix")
+    return _Evaluation(policy, dataset, source, destination, sink, route.purpose)
+
+
+def evaluate(
+    policy: Policy,
+    route: Route,
+    *,
+    quarantined: frozenset[str] = frozenset(),
+    decision_id: str | None = None,
+) -> Decision:
+    """Decide ``route`` under ``policy``; denies whatever is not allowed; never raises for a typed route."""
+    decision_id = decision_id or str(uuid.uuid4())
+    dataset = policy.datasets.get(route.dataset)
+    classification = None if dataset is None else dataset.classification
+    source = route.source_region or (None if dataset is None else dataset.home)
+    destination = route.destination_region
+    try:
+        evaluation = _resolve(policy, route, quarantined)
+        destination = evaluation.destination
+        reasons, redactions = evaluation.run(route.fields)
+    except _DeniedError as denied:
+        return Decision(
+            decision_id, Outcome.DENY, (denied.reason,), (), policy.version, policy.hash,
+            route, classification, source, destination,
+        )  # fmt: skip
+    outcome = Outcome.ALLOW_WITH_REDACTION if redactions else Outcome.ALLOW
+    reasons.extend(r.reason for r in redactions)
+    return Decision(
+        decision_id, outcome, tuple(reasons), tuple(redactions), policy.version, policy.hash,
+        route, classification, source, destination,
+    )  # fmt: skip
+
+
+def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RouteError(f"route field '{key}' must be a non-empty string")
+    return value
+
+
+ROUTE_KEYS = frozenset({"dataset", "destination_region", "sink", "source_region", "purpose", "fields"})
+
+
+def route_from_dict(data: Mapping[str, Any]) -> Route:
+    """Build a :class:`Route` from request or file data; raises ``RouteError`` naming the bad field."""
+    if not isinstance(data, Mapping):
+        raise RouteError("a route must be an object")
+    unknown = sorted(set(data) - ROUTE_KEYS)
+    if unknown:
+        raise RouteError(f"unknown route field '{unknown[0]}' (expected: {', '.join(sorted(ROUTE_KEYS))})")
+    dataset = _optional_str(data, "dataset")
+    if dataset is None:
+        raise RouteError("route field 'dataset' is required")
+    destination = _optional_str(data, "destination_region")
+    sink = _optional_str(data, "sink")
+    if destination is None and sink is None:
+        raise RouteError("a route needs 'destination_region' or 'sink'")
+    raw_fields = data.get("fields") or []
+    if not isinstance(raw_fields, list):
+        raise RouteError("route field 'fields' must be a list of {name, tags}")
+    fields: list[FieldTag] = []
+    for index, raw in enumerate(raw_fields):
+        if not isinstance(raw, Mapping) or set(raw) - {"name", "tags"}:
+            raise RouteError(f"fields[{index}] must be an object with 'name' and 'tags'")
+        name, tags = raw.get("name"), raw.get("tags", [])
+        if not isinstance(name, str) or not name:
+            raise RouteError(f"fields[{index}].name must be a non-empty string")
+        if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
+            raise RouteError(f"fields[{index}].tags must be a list of non-empty strings")
+        fields.append(FieldTag(name, tuple(tags)))
+    return Route(
+        dataset=dataset,
+        destination_region=destination,
+        sink=sink,
+        source_region=_optional_str(data, "source_region"),
+        purpose=_optional_str(data, "purpose"),
+        fields=tuple(fields),
+    )
+
+
+__all__ = ["Decision", "FieldTag", "Outcome", "Redaction", "Route", "evaluate", "route_from_dict"]
