@@ -1,0 +1,307 @@
+"""The residency gate's HTTP API (FastAPI): evaluate routes, manage the policy and quarantine, read the log.
+
+Who may do what: any valid token may evaluate routes and read the policy in force (every service that moves
+data must be able to ask); pushing a policy and quarantining or releasing a sink need ``admin``; reading the
+audit log, its checkpoints and recording scan findings need ``security`` (or ``admin``). The public key
+that verifies checkpoints is public. Errors are ``{"error_code", "message"}`` from one table below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Gauge
+
+from residency_gate.errors import AuditError, PolicyError, ResidencyError, RouteError
+from residency_gate.evaluate import Route, route_from_dict
+from residency_gate.publisher import OutboxRelay
+from residency_gate.service import (
+    BadRequestError,
+    ConflictError,
+    GateService,
+    NotFoundError,
+    load_signing_key,
+    normalize_time,
+)
+from residency_gate.storage import (
+    DatabaseUnavailableError,
+    create_engine,
+    default_database_url,
+    migrate,
+    ping,
+)
+from spine.auth import Principal, Role, TokenStore
+from spine.http import AUTH_RULES, ErrorRule, error_body, install_common, role_guard
+from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "residency-gate"
+MAX_BATCH = 10_000
+MAX_PAGE = 10_000
+
+ERROR_RULES = (
+    *AUTH_RULES,
+    ErrorRule(PolicyError, 422, 42201),
+    ErrorRule(RouteError, 422, 42202),
+    ErrorRule(BadRequestError, 422, 42203),
+    ErrorRule(NotFoundError, 404, 40401),
+    ErrorRule(ConflictError, 409, 40901),
+    ErrorRule(DatabaseUnavailableError, 503, 50301),
+    ErrorRule(AuditError, 500, 50002),
+    ErrorRule(ResidencyError, 400, 40001),
+)
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"request body is not valid JSON: {exc}") from None
+
+
+def _routes(payload: Any) -> tuple[list[Route], bool]:
+    """The routes of an evaluate request and whether it was a batch."""
+    if isinstance(payload, dict) and "routes" in payload:
+        if set(payload) != {"routes"}:
+            raise RouteError("a batch body must have only the key 'routes'")
+        items = payload["routes"]
+        if not isinstance(items, list) or not items:
+            raise RouteError("'routes' must be a non-empty list of route objects")
+        if len(items) > MAX_BATCH:
+            raise RouteError(f"a batch holds at most {MAX_BATCH} routes, not {len(items)}")
+        routes = []
+        for index, item in enumerate(items):
+            try:
+                routes.append(route_from_dict(item))
+            except RouteError as exc:
+                raise RouteError(f"routes[{index}]: {exc}") from None
+        return routes, True
+    return [route_from_dict(payload)], False
+
+
+def _handle_rules_directly(app: FastAPI) -> None:
+    """Register the error table per exception type as well.
+
+    ``install_common`` maps errors through a catch-all ``Exception`` handler, which Starlette runs in its
+    outermost middleware and then re-raises, so every 4xx would also be logged as a crash with a traceback.
+    """
+    ordered = sorted(ERROR_RULES, key=lambda r: len(r.exc_type.__mro__), reverse=True)
+
+    async def on_error(_: Request, exc: Exception) -> Response:
+        rule = next(r for r in ordered if isinstance(exc, r.exc_type))
+        return JSONResponse(error_body(rule.error_code, str(exc)), status_code=rule.status)
+
+    for rule in ERROR_RULES:
+        if issubclass(rule.exc_type, Exception):
+            app.add_exception_handler(rule.exc_type, on_error)
+
+
+class _CheckpointTimer:
+    """Sign a checkpoint every ``seconds`` when records were added since the last one."""
+
+    def __init__(self, service: GateService, seconds: float) -> None:
+        self._service = service
+        self._seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="residency-checkpoints", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                self._service.checkpoint()
+            except Exception:
+                logger.exception("signing a timed checkpoint failed; retrying next period")
+
+
+def create_app(
+    settings: ResidencyGateSettings | None = None,
+    *,
+    spine: SpineSettings | None = None,
+    kafka: KafkaSettings | None = None,
+) -> FastAPI:
+    """Build the gate: migrate the database, load state, and wire routes, relay and checkpoint timer."""
+    settings = settings or load_settings(ResidencyGateSettings)
+    spine = spine or load_settings(SpineSettings)
+    kafka = kafka if kafka is not None else load_settings(KafkaSettings)
+    engine = create_engine(settings.database_url or default_database_url(spine.home))
+    migrate(engine)
+    signing = settings.signing_key.get_secret_value() if settings.signing_key else None
+    key_pem = load_signing_key(signing, spine.home / "residency" / "signing-key.pem")
+    service = GateService(engine, signing_key_pem=key_pem, checkpoint_every=settings.checkpoint_every)
+    service.load(settings.policy_file)
+    relay = OutboxRelay(engine, kafka) if kafka.bootstrap else None
+    if relay is not None:
+        service.on_append = relay.wake
+    else:
+        logger.warning("no Kafka bootstrap configured: audit records stay in the outbox until one is")
+    timer = _CheckpointTimer(service, settings.checkpoint_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        timer.start()
+        if relay is not None:
+            relay.start()
+        try:
+            yield
+        finally:
+            timer.stop()
+            await run_in_threadpool(service.checkpoint)
+            if relay is not None:
+                await run_in_threadpool(relay.stop)
+            engine.dispose()
+
+    app = FastAPI(title="Data Spine residency gate", version="1", lifespan=lifespan)
+    app.state.service = service
+    app.state.relay = relay
+
+    async def database_ready() -> None:
+        await run_in_threadpool(ping, engine)
+
+    registry = install_common(
+        app,
+        service=SERVICE,
+        rules=ERROR_RULES,
+        ready_checks=(database_ready,),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    _handle_rules_directly(app)
+    decisions_total = Counter("residency_decisions_total", "Decisions made", ["outcome"], registry=registry)
+    Gauge("residency_audit_records", "Records in the audit log", registry=registry).set_function(
+        lambda: service.size()
+    )
+    Gauge("residency_quarantined_sinks", "Sinks quarantined", registry=registry).set_function(
+        lambda: len(service.quarantined)
+    )
+
+    store = TokenStore(spine.tokens_path)
+    any_role = role_guard(store, *Role)
+    admin = role_guard(store, Role.ADMIN)
+    security = role_guard(store, Role.SECURITY)
+
+    @app.post("/v1/evaluate")
+    async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> dict[str, Any]:
+        routes, _batch = _routes(_json_body(await request.body()))
+        decisions = await run_in_threadpool(service.evaluate, routes)
+        for decision in decisions:
+            decisions_total.labels(decision.outcome.value).inc()
+        return {"decisions": [d.to_dict() for d in decisions]}
+
+    @app.get("/v1/policy")
+    async def get_policy(_: Principal = Depends(any_role)) -> dict[str, Any]:
+        return service.active.to_dict()
+
+    @app.post("/v1/policy")
+    async def push_policy(
+        request: Request,
+        principal: Principal = Depends(admin),
+        source: Annotated[str, Query(max_length=200)] = "policy",
+    ) -> Response:
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError(source, None, "the policy is not UTF-8 text") from None
+        active, changed = await run_in_threadpool(
+            lambda: service.push_policy(text, source=source, actor=principal.name)
+        )
+        body = {**active.to_dict(with_document=False), "changed": changed}
+        return Response(json.dumps(body), status_code=201 if changed else 200, media_type="application/json")
+
+    @app.get("/v1/audit")
+    async def read_audit(
+        _: Principal = Depends(security),
+        since_seq: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        decision_id: Annotated[str | None, Query(max_length=80)] = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        if decision_id is not None:
+            records = await run_in_threadpool(service.decision_records, decision_id)
+        else:
+            lower = normalize_time(since, "since") if since else None
+            upper = normalize_time(until, "until") if until else None
+            records = await run_in_threadpool(
+                lambda: service.records(since_seq=since_seq, limit=limit, since=lower, until=upper)
+            )
+        next_seq = records[-1]["seq"] + 1 if records else since_seq
+        size = await run_in_threadpool(service.size)
+        return {"records": records, "next_seq": next_seq, "size": size}
+
+    @app.get("/v1/audit/checkpoints")
+    async def list_checkpoints(_: Principal = Depends(security)) -> dict[str, Any]:
+        return {"checkpoints": await run_in_threadpool(service.checkpoints)}
+
+    @app.post("/v1/audit/checkpoints")
+    async def sign_checkpoint_now(_: Principal = Depends(security)) -> dict[str, Any]:
+        checkpoint = await run_in_threadpool(service.checkpoint)
+        return {"signed": checkpoint is not None, "checkpoints": await run_in_threadpool(service.checkpoints)}
+
+    @app.get("/v1/audit/public-key")
+    async def public_key() -> dict[str, str]:
+        return {"key_id": service.key_id, "public_key_pem": service.public_key_pem.decode("ascii")}
+
+    @app.post("/v1/audit/findings")
+    async def record_findings(request: Request, principal: Principal = Depends(security)) -> dict[str, Any]:
+        payload = _json_body(await request.body())
+        items = payload.get("findings") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise BadRequestError("body must be {'findings': [{'subject': ..., 'detail': ...}]}")
+        findings: list[tuple[str, str]] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not all(
+                isinstance(item.get(k), str) and item.get(k) for k in ("subject", "detail")
+            ):
+                raise BadRequestError(f"findings[{index}] needs non-empty strings 'subject' and 'detail'")
+            findings.append((item["subject"], item["detail"]))
+        records = await run_in_threadpool(lambda: service.record_findings(findings, actor=principal.name))
+        return {"records": records}
+
+    @app.get("/v1/quarantine")
+    async def list_quarantine(_: Principal = Depends(any_role)) -> dict[str, Any]:
+        entries = await run_in_threadpool(service.quarantine_list)
+        return {
+            "quarantined": [
+                {"sink": q.sink, "reason": q.reason, "created_by": q.created_by, "created_at": q.created_at}
+                for q in entries
+            ]
+        }
+
+    @app.post("/v1/quarantine/{sink}")
+    async def quarantine_sink(sink: str, request: Request, principal: Principal = Depends(admin)) -> Response:
+        raw = await request.body()
+        payload = _json_body(raw) if raw.strip() else {}
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        if reason is not None and not isinstance(reason, str):
+            raise BadRequestError("'reason' must be a string")
+        added = await run_in_threadpool(
+            lambda: service.quarantine(sink, reason=reason or "quarantined", actor=principal.name)
+        )
+        body = {"sink": sink, "quarantined": True, "changed": added}
+        return Response(json.dumps(body), status_code=201 if added else 200, media_type="application/json")
+
+    @app.delete("/v1/quarantine/{sink}")
+    async def release_sink(sink: str, principal: Principal = Depends(admin)) -> dict[str, Any]:
+        await run_in_threadpool(lambda: service.release(sink, actor=principal.name))
+        return {"sink": sink, "quarantined": False}
+
+    return app
+
+
+__all__ = ["ERROR_RULES", "SERVICE", "create_app"]
