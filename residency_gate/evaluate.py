@@ -153,63 +153,54 @@ class _Evaluation:
             raise _DeniedError(f"rule {_ids(match.denies)} denies {moving}")
         if not match.allows and not match.conditional_allows:
             raise _DeniedError(f"no rule allows {moving}")
-        condition = None if match.allows else match.conditional_allows[0]
-        ds_lineage = self.policy.lineages[ds.classification]
-        redacts_record = condition is not None and condition.redacts(ds_lineage)
-        if redacts_record and not fields:
-            assert condition is not None
+        conditional = not match.allows
+        record_redactors: tuple[Rule, ...] = ()
+        if conditional:
+            lineage = self.policy.lineages[ds.classification]
+            record_redactors = tuple(r for r in match.conditional_allows if r.redacts(lineage))
+        if record_redactors and not fields:
             raise _DeniedError(
-                f"rule {condition.id} allows {moving} only with fields tagged "
-                f"{', '.join(sorted(condition.redact.fields_tagged if condition.redact else ()))} redacted, "
-                "and the route lists no field tags"
+                f"rule {_ids(record_redactors)} allows {moving} only with its {ds.classification} fields "
+                "redacted, and the route lists no field tags"
             )
         if (
             self.sink is not None
+            and not record_redactors
             and not self.policy.accepts(self.sink, ds.classification)
-            and not redacts_record
         ):
             raise _DeniedError(f"sink {self.sink.name} does not accept classification {ds.classification}")
-        if condition is None:
-            reasons = [f"rule {_ids(match.allows)} allows {moving}"]
+        if conditional:
+            reasons = [f"rule {_ids(match.conditional_allows)} allows {moving} with fields redacted"]
         else:
-            reasons = [f"rule {condition.id} allows {moving} with redaction"]
+            reasons = [f"rule {_ids(match.allows)} allows {moving}"]
         redactions: list[Redaction] = []
         for item in fields:
-            redaction = self._field(item, condition, match.conditional_allows)
+            redaction = self._field(item, match.conditional_allows)
             if redaction is not None:
                 redactions.append(redaction)
         return reasons, redactions
 
-    def _field(self, item: FieldTag, condition: Rule | None, redactors: tuple[Rule, ...]) -> Redaction | None:
-        if not item.tags:
-            return None
-        lineages: list[tuple[str, ...]] = []
+    def _field(self, item: FieldTag, redactors: tuple[Rule, ...]) -> Redaction | None:
+        """None if every tag may move; a redaction if a matching allow rule redacts it; else deny."""
+        blockers: list[tuple[tuple[str, ...], str]] = []
         for tag in item.tags:
             lineage = self.policy.lineage(tag)
             if lineage is None:
                 raise _DeniedError(
                     f"field {item.name} carries tag {tag}, which is not a classification in the matrix"
                 )
-            lineages.append(lineage)
-        label = f"field {item.name} ({', '.join(item.tags)})"
-        if condition is not None and condition.redact is not None and any(map(condition.redacts, lineages)):
-            tagged = ", ".join(sorted(condition.redact.fields_tagged))
-            done = _PAST[condition.redact.action]
-            reason = f"{label}: rule {condition.id} requires fields tagged {tagged} to be {done}"
-            return Redaction(item.name, condition.redact.action.value, reason, item.tags)
-        blockers = [
-            (tag, lin, why)
-            for tag, lin in zip(item.tags, lineages, strict=True)
-            if (why := self.tag_blocker(tag))
-        ]
+            why = self.tag_blocker(tag)
+            if why is not None:
+                blockers.append((lineage, why))
         if not blockers:
             return None
+        label = f"field {item.name} ({', '.join(item.tags)})"
+        why = "; ".join(reason for _, reason in blockers)
         for rule in redactors:
-            if rule.redact is not None and any(rule.redacts(lin) for _, lin, _ in blockers):
-                why = "; ".join(reason for _, _, reason in blockers)
-                reason = f"{label}: {why}; rule {rule.id} has it {_PAST[rule.redact.action]}"
+            if rule.redact is not None and any(rule.redacts(lineage) for lineage, _ in blockers):
+                reason = f"{label} is {_PAST[rule.redact.action]} by rule {rule.id}: {why}"
                 return Redaction(item.name, rule.redact.action.value, reason, item.tags)
-        raise _DeniedError(f"{label} may not move: {'; '.join(reason for _, _, reason in blockers)}")
+        raise _DeniedError(f"{label} may not move: {why}")
 
 
 def _resolve(policy: Policy, route: Route, quarantined: frozenset[str]) -> _Evaluation:
