@@ -85,5 +85,5 @@ def start_gate(
             raise RuntimeError("the residency gate did not start")
         time.sleep(0.02)
     store = TokenStore(spine.tokens_path)
-    tokens = {role: store.issue(role) for role in Role}
+    tokens = {role: store.issue(role, f"test-{role.value}") for role in Role}
     return Gate(f"http://127.0.0.1:{port}", home, app, server, thread, tokens)
