@@ -98,9 +98,12 @@ class RuleMatch:
 MatchKey = tuple[str, str, str, str, str | None, str | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Policy:
-    """A validated, compiled residency matrix; ``hash`` is the SHA-256 of its RFC 8785 canonical document."""
+    """A validated, compiled residency matrix; ``hash`` is the SHA-256 of its RFC 8785 canonical document.
+
+    Compare policies by ``hash``; instances compare and hash by identity so they can key caches.
+    """
 
     version: str
     hash: str
