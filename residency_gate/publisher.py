@@ -35,6 +35,7 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._producer: Producer | None = None
+        self._admin: Admin | None = None
         self._topics_ready: set[str] = set()
         self.published = 0
 
@@ -62,14 +63,22 @@ class OutboxRelay:
             try:
                 sent = self.relay_once()
                 backoff = 0.0
-            except (KafkaClientError, SQLAlchemyError) as exc:
-                backoff = min(_MAX_BACKOFF_S, max(0.25, backoff * 2))
-                logger.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
-                self._stop.wait(backoff)
+            except (KafkaClientError, SQLAlchemyError, TimeoutError) as exc:
+                backoff = self._back_off(backoff)
+                logger.warning("outbox relay: %s; retrying in %.1fs", exc or type(exc).__name__, backoff)
+                continue
+            except Exception:
+                backoff = self._back_off(backoff)
+                logger.exception("outbox relay failed unexpectedly; retrying in %.1fs", backoff)
                 continue
             if sent < _BATCH:
                 self._wake.wait(self._idle)
                 self._wake.clear()
+
+    def _back_off(self, previous: float) -> float:
+        delay = min(_MAX_BACKOFF_S, max(0.25, previous * 2))
+        self._stop.wait(delay)
+        return delay
 
     def relay_once(self) -> int:
         """Send one batch of pending rows and remove those the broker acknowledged; returns how many."""
@@ -111,7 +120,9 @@ class OutboxRelay:
     def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._topics_ready
         if missing:
-            Admin(self._kafka, client_id="residency-gate-outbox").create_topics(
+            if self._admin is None:
+                self._admin = Admin(self._kafka, client_id="residency-gate-outbox")
+            self._admin.create_topics(
                 [TopicSpec(t, partitions=1) for t in sorted(missing)], timeout=10.0
             )
             self._topics_ready |= missing
