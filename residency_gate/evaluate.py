@@ -116,6 +116,13 @@ def _ids(rules: tuple[Rule, ...]) -> str:
     return ", ".join(rule.id for rule in rules)
 
 
+def _conditional_reason(rule: Rule, moving: str) -> str:
+    if rule.redact is None:
+        return f"rule {rule.id} allows {moving}"
+    tagged = ", ".join(sorted(rule.redact.fields_tagged))
+    return f"rule {rule.id} allows {moving} provided fields tagged {tagged} are {_PAST[rule.redact.action]}"
+
+
 @dataclass(slots=True)
 class _Evaluation:
     policy: Policy
@@ -170,7 +177,7 @@ class _Evaluation:
         ):
             raise _DeniedError(f"sink {self.sink.name} does not accept classification {ds.classification}")
         if conditional:
-            reasons = [f"rule {_ids(match.conditional_allows)} allows {moving} with fields redacted"]
+            reasons = [_conditional_reason(rule, moving) for rule in match.conditional_allows]
         else:
             reasons = [f"rule {_ids(match.allows)} allows {moving}"]
         redactions: list[Redaction] = []
@@ -242,7 +249,8 @@ def evaluate(
     dataset = policy.datasets.get(route.dataset)
     classification = None if dataset is None else dataset.classification
     source = route.source_region or (None if dataset is None else dataset.home)
-    destination = route.destination_region
+    sink = None if route.sink is None else policy.sinks.get(route.sink)
+    destination = route.destination_region or (None if sink is None else sink.region)
     try:
         evaluation = _resolve(policy, route, quarantined)
         destination = evaluation.destination
@@ -290,12 +298,16 @@ def route_from_dict(data: Mapping[str, Any]) -> Route:
     if not isinstance(raw_fields, list):
         raise RouteError("route field 'fields' must be a list of {name, tags}")
     fields: list[FieldTag] = []
+    names: set[str] = set()
     for index, raw in enumerate(raw_fields):
         if not isinstance(raw, Mapping) or set(raw) - {"name", "tags"}:
             raise RouteError(f"fields[{index}] must be an object with 'name' and 'tags'")
         name, tags = raw.get("name"), raw.get("tags", [])
         if not isinstance(name, str) or not name:
             raise RouteError(f"fields[{index}].name must be a non-empty string")
+        if name in names:
+            raise RouteError(f"fields[{index}].name '{name}' is listed twice")
+        names.add(name)
         if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
             raise RouteError(f"fields[{index}].tags must be a list of non-empty strings")
         fields.append(FieldTag(name, tuple(tags)))

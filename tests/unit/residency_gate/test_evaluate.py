@@ -123,6 +123,7 @@ def test_quarantined_sink_is_denied_even_when_rules_allow(policy: Policy) -> Non
     decision = evaluate(policy, route, quarantined=frozenset({"analytics-eu"}))
     assert decision.outcome is Outcome.DENY
     assert decision.reasons == ("sink analytics-eu is quarantined",)
+    assert decision.destination_region == "eu-central"
 
 
 def test_quarantine_applies_to_sinks_outside_the_matrix_too(policy: Policy) -> None:
@@ -158,6 +159,10 @@ def test_pii_field_is_masked_where_the_allowing_rule_says_redact(policy: Policy)
     assert decision.outcome is Outcome.ALLOW_WITH_REDACTION
     assert [(r.field, r.action, r.tags) for r in decision.redactions] == [("email", "mask", ("PII.email",))]
     assert "customers-to-us-redacted" in decision.redactions[0].reason
+    assert decision.reasons[0] == (
+        "rule customers-to-us-redacted allows crm.customers (PII) from eu-west to sink analytics-us "
+        "(us-east) for purpose fraud-detection provided fields tagged PII are masked"
+    )
     assert decision.reasons[-1] == decision.redactions[0].reason
 
 
@@ -237,6 +242,10 @@ def test_route_from_dict_builds_a_route() -> None:
         ({"dataset": "d", "sink": "s", "fields": "email"}, "'fields' must be a list"),
         ({"dataset": "d", "sink": "s", "fields": [{"name": "e", "tags": "PII"}]}, "fields[0].tags"),
         ({"dataset": "d", "sink": "s", "fields": [{"tags": []}]}, "fields[0].name"),
+        (
+            {"dataset": "d", "sink": "s", "fields": [{"name": "e"}, {"name": "e"}]},
+            "fields[1].name 'e' is listed twice",
+        ),
     ],
 )
 def test_route_from_dict_rejects_malformed_routes(data: dict[str, Any], message: str) -> None:
