@@ -1,7 +1,204 @@
-"""``spine audit``: Review and verify the residency audit log."""
+"""``spine audit``: Review and verify the residency audit log.
+
+``verify`` works over the gate (``--url``) or over exported files (``--file``, ``--checkpoints``,
+``--public-key``) and exits 0 only for an intact log, 1 when it was tampered with (naming the first bad
+record), 3 when the gate is unreachable. ``export`` writes the records and, next to them, the checkpoints
+and the public key an auditor needs to verify the export offline.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+
+from cli.common import console, fail, handle_errors, print_json, print_table
+from cli.residency import JSON_HELP, TOKEN_HELP, URL_HELP, gate_api
+from residency_gate.audit import (
+    Checkpoint,
+    VerifyReport,
+    jsonl_line,
+    read_checkpoints,
+    read_jsonl,
+    records_to_csv,
+    verify_log,
+)
+from spine.errors import ExitCode
 
 app = typer.Typer(help="Review and verify the residency audit log.", no_args_is_help=True)
+
+
+def _target(record: dict[str, Any]) -> str:
+    if record.get("kind") == "decision":
+        return str(record.get("sink") or record.get("destination_region") or "")
+    return str(record.get("subject") or record.get("policy_version") or "")
+
+
+def _summary(record: dict[str, Any]) -> str:
+    if record.get("kind") == "decision":
+        reasons = record.get("reasons") or [""]
+        return str(reasons[0])
+    if record.get("kind") == "policy_change":
+        return f"policy {record.get('policy_version')} by {record.get('actor')}"
+    return str(record.get("detail") or "")
+
+
+def print_records(records: list[dict[str, Any]], title: str) -> None:
+    rows = [
+        (
+            r.get("seq"),
+            str(r.get("time", ""))[:23],
+            r.get("kind"),
+            r.get("outcome") or "",
+            r.get("dataset") or "",
+            _target(r),
+            r.get("decision_id") or "",
+            _summary(r)[:80],
+        )
+        for r in records
+    ]
+    print_table(title, ("seq", "time (UTC)", "kind", "outcome", "dataset", "to", "decision", "detail"), rows)
+
+
+def _report(report: VerifyReport, source: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"source": source, **report.to_dict()})
+    elif report.ok:
+        counts = f"{report.records} records, {report.checkpoints} signed checkpoints"
+        console.print(f"[bold green]intact[/]: {counts} ({escape(source)})", highlight=False)
+        if report.unverified_tail:
+            console.print(
+                f"note: the last {report.unverified_tail} records are chained but not yet covered by a "
+                "signed checkpoint",
+                highlight=False,
+            )
+    if not report.ok:
+        where = f"record seq {report.first_bad_seq}" if report.first_bad_seq is not None else "checkpoints"
+        fail(f"audit log tampered ({source}): {where}: {report.problem}", ExitCode.REFUSED)
+
+
+def _readable(path: Path, option: str) -> Path:
+    if not path.is_file():
+        fail(f"{option} {path}: file not found", ExitCode.USAGE)
+    return path
+
+
+@app.command("verify")
+@handle_errors
+def verify(
+    file: Path | None = typer.Option(None, "--file", help="Exported records (JSONL)."),
+    checkpoints: Path | None = typer.Option(None, "--checkpoints", help="Exported checkpoints (JSONL)."),
+    public_key: Path | None = typer.Option(None, "--public-key", help="Checkpoint public key (PEM)."),
+    url: str | None = typer.Option(None, "--url", help=URL_HELP),
+    token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Check the hash chain and the signed Merkle checkpoints; exit 0 only for an intact log."""
+    if file is not None:
+        if checkpoints is None or public_key is None:
+            fail("--file needs --checkpoints and --public-key", ExitCode.USAGE)
+        records = read_jsonl(_readable(file, "--file"))
+        cps = read_checkpoints(_readable(checkpoints, "--checkpoints"))
+        key = _readable(public_key, "--public-key").read_bytes()
+        _report(verify_log(records, cps, key), str(file), as_json)
+        return
+    if checkpoints is not None or public_key is not None:
+        fail("--checkpoints and --public-key go with --file", ExitCode.USAGE)
+    with gate_api(url, token) as api:
+        records = api.audit_all()
+        cps = [Checkpoint.from_dict(c) for c in api.checkpoints()]
+        key = api.public_key()["public_key_pem"].encode("ascii")
+        source = api.url
+    _report(verify_log(records, cps, key), source, as_json)
+
+
+@app.command("tail")
+@handle_errors
+def tail(
+    count: int = typer.Option(20, "-n", "--lines", min=1, max=10_000, help="How many records."),
+    url: str | None = typer.Option(None, "--url", help=URL_HELP),
+    token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the newest records of the audit log."""
+    with gate_api(url, token) as api:
+        size = int(api.audit(limit=1)["size"])
+        records = api.audit(since_seq=max(0, size - count), limit=count)["records"]
+    if as_json:
+        print_json({"size": size, "records": records})
+    else:
+        print_records(records, f"last {len(records)} of {size} audit records")
+
+
+@app.command("show")
+@handle_errors
+def show(
+    decision_id: str = typer.Argument(..., help="A decision id from an evaluate answer or the log."),
+    url: str | None = typer.Option(None, "--url", help=URL_HELP),
+    token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the audit record of one decision, every field."""
+    with gate_api(url, token) as api:
+        records = api.audit(decision_id=decision_id)["records"]
+    if as_json:
+        print_json({"records": records})
+        return
+    for record in records:
+        rows: list[tuple[str, Any]] = []
+        for key, value in record.items():
+            if isinstance(value, list):
+                value = "\n".join(str(item) for item in value) if value else "—"
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, [], ""))
+            rows.append((key, value))
+        print_table(f"decision {decision_id} (seq {record.get('seq')})", ("field", "value"), rows)
+
+
+def _companions(out: Path) -> tuple[Path, Path]:
+    stem = out.name.removesuffix(".jsonl").removesuffix(".csv")
+    return out.with_name(f"{stem}.checkpoints.jsonl"), out.with_name(f"{stem}.public-key.pem")
+
+
+@app.command("export")
+@handle_errors
+def export(
+    since: str | None = typer.Option(None, "--since", help="Only records at or after this ISO-8601 time."),
+    until: str | None = typer.Option(None, "--until", help="Only records before this ISO-8601 time."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl (verifiable) or csv (for people)."),
+    out: Path | None = typer.Option(None, "--out", help="Write here (and checkpoints + key next to it)."),
+    url: str | None = typer.Option(None, "--url", help=URL_HELP),
+    token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+) -> None:
+    """Export audit records. With --out, also NAME.checkpoints.jsonl and NAME.public-key.pem for
+    ``spine audit verify --file`` (a full export verifies; a time window is for reading)."""
+    if fmt not in {"jsonl", "csv"}:
+        fail(f"--format {fmt!r}: expected jsonl or csv", ExitCode.USAGE)
+    with gate_api(url, token) as api:
+        if out is not None:
+            api.sign_checkpoint()
+        records = api.audit_all(since=since, until=until)
+        cps = api.checkpoints() if out is not None else []
+        key = api.public_key()["public_key_pem"] if out is not None else ""
+    text = "".join(jsonl_line(r) + "\n" for r in records) if fmt == "jsonl" else records_to_csv(records)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    cps_path, key_path = _companions(out)
+    try:
+        out.write_text(text, encoding="utf-8")
+        cps_path.write_text("".join(jsonl_line(c) + "\n" for c in cps), encoding="utf-8")
+        key_path.write_text(key, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--out {out}: cannot write: {exc.strerror}", ExitCode.USAGE)
+    console.print(
+        f"exported {len(records)} records to {out}, {len(cps)} checkpoints to {cps_path}, "
+        f"the public key to {key_path}",
+        highlight=False,
+    )
+
+
+__all__ = ["app", "print_records"]
