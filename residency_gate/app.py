@@ -195,12 +195,13 @@ def create_app(
     security = role_guard(store, Role.SECURITY)
 
     @app.post("/v1/evaluate")
-    async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> dict[str, Any]:
+    async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> Response:
         routes, _batch = _routes(_json_body(await request.body()))
         decisions = await run_in_threadpool(service.evaluate, routes)
         for decision in decisions:
             decisions_total.labels(decision.outcome.value).inc()
-        return {"decisions": [d.to_dict() for d in decisions]}
+        body = json.dumps({"decisions": [d.to_dict() for d in decisions]})
+        return Response(body, media_type="application/json")
 
     @app.get("/v1/policy")
     async def get_policy(_: Principal = Depends(any_role)) -> dict[str, Any]:

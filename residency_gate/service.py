@@ -8,6 +8,7 @@ accumulator. HTTP lives in :mod:`residency_gate.app`; evaluation itself in :mod:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -108,6 +109,11 @@ def normalize_time(text: str, name: str) -> str:
     return format_time(parsed)
 
 
+def _leaf(canonical_text: str) -> bytes:
+    """RFC 6962 leaf hash from a record's canonical JSON text: what ``leaf_hash(record)`` computes, once."""
+    return hashlib.sha256(b"\x00" + canonical_text.encode("utf-8")).digest()
+
+
 class GateService:
     """Decide, record, checkpoint. Thread-safe; one instance per process and database."""
 
@@ -130,6 +136,7 @@ class GateService:
         self._checkpointed = 0
         self._active = ActivePolicy(empty_policy(), 0, None, None)
         self._quarantined: frozenset[str] = frozenset()
+        self._pending_leaves: list[bytes] = []
         self.on_append: Callable[[], None] = lambda: None
 
     # --- start-up -------------------------------------------------------------------------------------
@@ -171,21 +178,21 @@ class GateService:
         if size != self._merkle.size:
             self._rebuild_merkle(conn)
         prev = last or GENESIS_HASH
-        records: list[Record] = []
-        queued: list[tuple[str | None, str]] = []
+        sealed: list[tuple[Record, str]] = []
         for offset, body in enumerate(bodies):
             record = seal(body, seq=size + offset, prev_hash=prev)
-            text = canonical_json(record).decode("utf-8")
-            audit_log.insert_record(conn, record, text)
-            queued.append((record.get("decision_id"), text))
-            records.append(record)
+            sealed.append((record, canonical_json(record).decode("utf-8")))
             prev = record["hash"]
+        audit_log.insert_records(conn, sealed)
+        queued = [(record.get("decision_id"), text) for record, text in sealed]
         audit_log.enqueue(conn, AUDIT, queued, format_time(self._clock()))
-        return records
+        self._pending_leaves = [_leaf(text) for _, text in sealed]
+        return [record for record, _ in sealed]
 
-    def _appended(self, records: Sequence[Record]) -> None:
+    def _appended(self) -> None:
         """After commit: extend the Merkle tree, sign a checkpoint if due, wake the relay."""
-        self._merkle.extend(leaf_hash(record) for record in records)
+        self._merkle.extend(self._pending_leaves)
+        self._pending_leaves = []
         if self._merkle.size - self._checkpointed >= self._checkpoint_every:
             self._checkpoint_locked()
         self.on_append()
@@ -199,8 +206,8 @@ class GateService:
             decisions = [evaluate(policy, route, quarantined=quarantined) for route in routes]
             now = self._clock()
             with self._write() as conn:
-                records = self._append(conn, [decision_body(d, time=now) for d in decisions])
-            self._appended(records)
+                self._append(conn, [decision_body(d, time=now) for d in decisions])
+            self._appended()
         return decisions
 
     # --- policy ---------------------------------------------------------------------------------------
@@ -237,9 +244,9 @@ class GateService:
                 )
                 previous = current.policy.hash if current.revision else None
                 body = policy_change_body(policy, actor=actor, time=now, previous_hash=previous)
-                records = self._append(conn, [body])
+                self._append(conn, [body])
             self._active = ActivePolicy(policy, revision, actor, format_time(now))
-            self._appended(records)
+            self._appended()
         logger.info("policy %s (%s) in force, pushed by %s", policy.version, policy.hash[:12], actor)
         return self._active, True
 
@@ -261,11 +268,9 @@ class GateService:
                 entry = state.Quarantine(sink, reason, actor, format_time(now))
                 if not state.add_quarantine(conn, entry):
                     return False
-                records = self._append(
-                    conn, [finding_body("quarantine", sink, f"{actor}: {reason}", time=now)]
-                )
+                self._append(conn, [finding_body("quarantine", sink, f"{actor}: {reason}", time=now)])
             self._quarantined = self._quarantined | {sink}
-            self._appended(records)
+            self._appended()
         return True
 
     def release(self, sink: str, *, actor: str) -> None:
@@ -274,11 +279,9 @@ class GateService:
             with self._write() as conn:
                 if not state.remove_quarantine(conn, sink):
                     raise NotFoundError(f"sink {sink} is not quarantined")
-                records = self._append(
-                    conn, [finding_body("release", sink, f"released by {actor}", time=now)]
-                )
+                self._append(conn, [finding_body("release", sink, f"released by {actor}", time=now)])
             self._quarantined = self._quarantined - {sink}
-            self._appended(records)
+            self._appended()
 
     def record_findings(self, findings: Sequence[tuple[str, str]], *, actor: str) -> list[Record]:
         """Append one ``finding`` record per (subject, detail)."""
@@ -287,7 +290,7 @@ class GateService:
             bodies = [finding_body("finding", s, f"{d} (reported by {actor})", time=now) for s, d in findings]
             with self._write() as conn:
                 records = self._append(conn, bodies)
-            self._appended(records)
+            self._appended()
         return records
 
     # --- reading the log ------------------------------------------------------------------------------

@@ -28,19 +28,22 @@ def head(conn: Connection) -> tuple[int, str | None]:
     return int(row.seq) + 1, str(row.hash)
 
 
-def insert_record(conn: Connection, record: Mapping[str, Any], text: str) -> None:
-    """Store one sealed record; ``text`` is its canonical JSON (what was hashed, plus the hash)."""
-    conn.execute(
-        audit_records.insert().values(
-            seq=int(record["seq"]),
-            hash=str(record["hash"]),
-            prev_hash=str(record["prev_hash"]),
-            kind=str(record.get("kind", "")),
-            decision_id=record.get("decision_id"),
-            time=str(record.get("time", "")),
-            record=text,
-        )
-    )
+def insert_records(conn: Connection, sealed: Sequence[tuple[Mapping[str, Any], str]]) -> None:
+    """Store sealed records, each with its canonical JSON text (what was hashed, plus the hash)."""
+    rows = [
+        {
+            "seq": int(record["seq"]),
+            "hash": str(record["hash"]),
+            "prev_hash": str(record["prev_hash"]),
+            "kind": str(record.get("kind", "")),
+            "decision_id": record.get("decision_id"),
+            "time": str(record.get("time", "")),
+            "record": text,
+        }
+        for record, text in sealed
+    ]
+    if rows:
+        conn.execute(audit_records.insert(), rows)
 
 
 def _rows(conn: Connection, query: sa.Select[Any]) -> list[Record]:
@@ -136,7 +139,7 @@ __all__ = [
     "enqueue",
     "head",
     "insert_checkpoint",
-    "insert_record",
+    "insert_records",
     "last_checkpoint_size",
     "leaf_hashes",
     "list_checkpoints",
