@@ -174,6 +174,7 @@ class GateService:
 
     def _append(self, conn: Connection, bodies: Sequence[Mapping[str, Any]]) -> list[Record]:
         """Seal and store ``bodies`` after the current head, and queue them for ``_spine.audit``."""
+        audit_log.lock_for_append(conn)
         size, last = audit_log.head(conn)
         if size != self._merkle.size:
             self._rebuild_merkle(conn)

@@ -18,6 +18,18 @@ from residency_gate.storage.tables import audit_records, checkpoints, outbox
 Record = dict[str, Any]
 
 
+_APPEND_LOCK_KEY = 0x5245_5349_4445  # "RESIDE": one advisory lock for every gate sharing a PostgreSQL log
+
+
+def lock_for_append(conn: Connection) -> None:
+    """Serialize appenders across processes: a transaction-scoped advisory lock on PostgreSQL.
+
+    SQLite needs nothing here: one process owns a home, and its writes are serialized by the file lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+
+
 def head(conn: Connection) -> tuple[int, str | None]:
     """(number of records, hash of the last record or None for an empty log)."""
     row = conn.execute(
@@ -143,6 +155,7 @@ __all__ = [
     "last_checkpoint_size",
     "leaf_hashes",
     "list_checkpoints",
+    "lock_for_append",
     "outbox_size",
     "pending",
     "records_between",

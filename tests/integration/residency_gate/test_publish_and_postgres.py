@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -77,19 +79,30 @@ def test_records_made_while_the_broker_is_down_are_published_later(
     assert set(found) == ids
 
 
-def test_the_gate_runs_on_postgresql(tmp_path: Path, database_factory: Callable[[], str]) -> None:
+def test_the_gate_runs_on_postgresql_with_two_gates_appending_concurrently(
+    tmp_path: Path, database_factory: Callable[[], str]
+) -> None:
     url = database_factory()
-    gate = start_gate(tmp_path, database_url=url)
+    gate = start_gate(tmp_path / "a", database_url=url)
+    other = start_gate(tmp_path / "b", database_url=url)
     try:
         assert gate.get("/health/ready", role=None).status_code == 200
-        gate.post("/v1/evaluate", json={"routes": ROUTES * 5})
+
+        def ask(i: int) -> int:
+            target = gate if i % 2 else other
+            return target.post("/v1/evaluate", json={"routes": ROUTES * 5}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+            assert set(pool.map(ask, range(20))) == {200}
         assert gate.post("/v1/quarantine/eu-warehouse").status_code == 201
     finally:
         gate.stop()
-    again = start_gate(tmp_path, database_url=url)
+        other.stop()
+    again = start_gate(tmp_path / "a", database_url=url)
     try:
-        records = again.get("/v1/audit", role=Role.SECURITY).json()["records"]
-        assert [r["seq"] for r in records] == list(range(12))
+        records = again.get("/v1/audit", role=Role.SECURITY, params={"limit": 1000}).json()["records"]
+        assert [r["seq"] for r in records] == list(range(1 + 20 * 10 + 1))
+        assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(records))
         assert again.get("/v1/quarantine").json()["quarantined"][0]["sink"] == "eu-warehouse"
         assert again.get("/v1/policy").json()["revision"] == 1
     finally:
