@@ -172,6 +172,7 @@ def export(
     out: Path | None = typer.Option(None, "--out", help="Write here (and checkpoints + key next to it)."),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
     token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+    as_json: bool = typer.Option(False, "--json", help="With --out, print what was written as JSON."),
 ) -> None:
     """Export audit records. With --out, also NAME.checkpoints.jsonl and NAME.public-key.pem for
     ``spine audit verify --file`` (a full export verifies; a time window is for reading)."""
@@ -194,6 +195,15 @@ def export(
         key_path.write_text(key, encoding="utf-8")
     except OSError as exc:
         fail(f"--out {out}: cannot write: {exc.strerror}", ExitCode.USAGE)
+    if as_json:
+        print_json(
+            {
+                "records": len(records),
+                "checkpoints": len(cps),
+                "files": {"records": str(out), "checkpoints": str(cps_path), "public_key": str(key_path)},
+            }
+        )
+        return
     console.print(
         f"exported {len(records)} records to {out}, {len(cps)} checkpoints to {cps_path}, "
         f"the public key to {key_path}",

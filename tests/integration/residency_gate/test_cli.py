@@ -59,8 +59,10 @@ def make_export(gate: Gate, runner: CliRunner, where: Path) -> Path:
         gate.url,
         "--token",
         gate.tokens[Role.ADMIN],
+        "--json",
     )
     assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["records"] == 10
     return out
 
 
