@@ -122,9 +122,7 @@ class OutboxRelay:
         if missing:
             if self._admin is None:
                 self._admin = Admin(self._kafka, client_id="residency-gate-outbox")
-            self._admin.create_topics(
-                [TopicSpec(t, partitions=1) for t in sorted(missing)], timeout=10.0
-            )
+            self._admin.create_topics([TopicSpec(t, partitions=1) for t in sorted(missing)], timeout=10.0)
             self._topics_ready |= missing
 
 
