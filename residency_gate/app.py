@@ -188,6 +188,9 @@ def create_app(
     Gauge("residency_quarantined_sinks", "Sinks quarantined", registry=registry).set_function(
         lambda: len(service.quarantined)
     )
+    Gauge(
+        "residency_outbox_pending", "Audit records not yet published to Kafka", registry=registry
+    ).set_function(lambda: service.outbox_pending())
 
     store = TokenStore(spine.tokens_path)
     any_role = role_guard(store, *Role)

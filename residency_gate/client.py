@@ -23,6 +23,7 @@ from spine.errors import AuthError, ForbiddenError, UnavailableError
 logger = logging.getLogger(__name__)
 
 UNREACHABLE = "residency gate unreachable"
+CHUNK = 1000
 REFUSED = "residency gate refused the request"
 
 
@@ -98,9 +99,13 @@ class GateClient:
         return self.evaluate_batch([route])[0]
 
     def evaluate_batch(self, routes: Sequence[Route]) -> list[Decision]:
-        """One decision per route, in order; DENY for all of them if the gate cannot answer."""
-        if not routes:
-            return []
+        """One decision per route, in order; DENY for every route the gate could not answer for."""
+        decisions: list[Decision] = []
+        for start in range(0, len(routes), CHUNK):
+            decisions.extend(self._ask(routes[start : start + CHUNK]))
+        return decisions
+
+    def _ask(self, routes: Sequence[Route]) -> list[Decision]:
         body = {"routes": [route.to_dict() for route in routes]}
         try:
             response = self._http.post("/v1/evaluate", json=body)
@@ -239,6 +244,7 @@ class GateApi:
 
 
 __all__ = [
+    "CHUNK",
     "REFUSED",
     "UNREACHABLE",
     "GateApi",

@@ -308,6 +308,10 @@ class GateService:
                 return audit_log.records_since(conn, since_seq, limit)
             return audit_log.records_between(conn, since, until, limit, since_seq)
 
+    def outbox_pending(self) -> int:
+        with self._engine.connect() as conn:
+            return audit_log.outbox_size(conn)
+
     def decision_records(self, decision_id: str) -> list[Record]:
         with self._engine.connect() as conn:
             found = audit_log.records_for_decision(conn, decision_id)

@@ -63,6 +63,7 @@ def start_gate(
     checkpoint_every: int = 1000,
     checkpoint_seconds: float = 60.0,
     port: int | None = None,
+    signing_key: str | None = None,
 ) -> Gate:
     spine = SpineSettings(home=home)
     settings = ResidencyGateSettings(
@@ -70,6 +71,7 @@ def start_gate(
         policy_file=policy_file,
         checkpoint_every=checkpoint_every,
         checkpoint_seconds=checkpoint_seconds,
+        signing_key=signing_key,
     )
     app = create_app(settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None))
     port = port or free_port()

@@ -103,3 +103,11 @@ def test_the_tool_client_raises_unavailable_when_nothing_listens() -> None:
         pytest.raises(GateUnavailableError),
     ):
         api.policy()
+
+
+def test_a_batch_larger_than_one_request_is_split_and_answered_in_order(gate: Gate) -> None:
+    routes = [Route("sales.orders", sink="us-analytics", purpose=f"p{i}") for i in range(2500)]
+    with GateClient(gate.url, gate.tokens[Role.PRODUCER], timeout=30.0) as client:
+        decisions = client.evaluate_batch(routes)
+    assert [d.route.purpose for d in decisions] == [f"p{i}" for i in range(2500)]
+    assert {d.outcome for d in decisions} == {Outcome.ALLOW}

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from residency_gate.audit import Checkpoint, verify_log
+from residency_gate.audit import Checkpoint, generate_private_key_pem, key_id, public_key_pem, verify_log
+from residency_gate.errors import AuditKeyError
 from spine.auth import Role
 from tests.integration.residency_gate.gate import MATRIX, Gate, start_gate
 
@@ -285,3 +286,38 @@ def test_health_and_metrics_answer(gate: Gate) -> None:
     metrics = gate.get("/metrics", role=None).text
     assert 'residency_decisions_total{outcome="allow"} 1.0' in metrics
     assert "residency_audit_records 2.0" in metrics
+
+
+def test_a_configured_signing_key_signs_the_checkpoints(tmp_path: Path) -> None:
+    pem = generate_private_key_pem()
+    gate = start_gate(tmp_path, signing_key=pem.decode())
+    try:
+        assert gate.get("/v1/audit/public-key", role=None).json()["key_id"] == key_id(public_key_pem(pem))
+        assert not (tmp_path / "residency" / "signing-key.pem").exists()
+    finally:
+        gate.stop()
+
+
+def test_a_signing_key_that_is_not_ed25519_pem_refuses_to_start(tmp_path: Path) -> None:
+    with pytest.raises(AuditKeyError):
+        start_gate(tmp_path, signing_key="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
+
+
+def test_a_policy_can_be_pushed_as_json(gate: Gate) -> None:
+    document = {"version": "json-1", "regions": ["eu"], "datasets": {}, "sinks": {}, "rules": []}
+    response = gate.post("/v1/policy", json=document)
+    assert response.status_code == 201, response.text
+    decision = gate.post("/v1/evaluate", json={"dataset": "sales.orders", "destination_region": "eu"}).json()
+    assert decision["decisions"][0]["reasons"] == ["dataset sales.orders is not in the residency matrix"]
+
+
+def test_an_oversized_body_is_413(gate: Gate) -> None:
+    routes = [{"dataset": "sales.orders", "sink": "eu-warehouse", "purpose": "x" * 100}] * 20_000
+    response = gate.post("/v1/evaluate", json={"routes": routes})
+    assert response.status_code == 413
+    assert response.json()["error_code"] == 41301
+
+
+def test_the_outbox_backlog_is_a_metric_when_no_broker_is_configured(gate: Gate) -> None:
+    gate.post("/v1/evaluate", json={"dataset": "sales.orders", "sink": "us-analytics"})
+    assert "residency_outbox_pending 2.0" in gate.get("/metrics", role=None).text
