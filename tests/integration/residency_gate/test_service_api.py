@@ -214,22 +214,35 @@ def test_checkpoints_are_signed_on_request_and_verify_against_the_public_key(gat
     assert again["signed"] is False
 
 
-def test_a_checkpoint_is_signed_every_n_records_and_every_t_seconds(tmp_path: Path) -> None:
-    gate = start_gate(tmp_path, checkpoint_every=4, checkpoint_seconds=0.3)
+def checkpoint_sizes(gate: Gate) -> list[int]:
+    body = gate.get("/v1/audit/checkpoints", role=Role.SECURITY).json()
+    return [c["tree_size"] for c in body["checkpoints"]]
+
+
+def test_a_checkpoint_is_signed_every_n_records(tmp_path: Path) -> None:
+    gate = start_gate(tmp_path, checkpoint_every=4)
     try:
+        assert checkpoint_sizes(gate) == []
         gate.post("/v1/evaluate", json={"routes": [{"dataset": "sales.orders", "sink": "eu-warehouse"}] * 3})
-        sizes = [
-            c["tree_size"]
-            for c in gate.get("/v1/audit/checkpoints", role=Role.SECURITY).json()["checkpoints"]
-        ]
-        assert sizes[0] == 4
+        assert checkpoint_sizes(gate) == [4]
+        gate.post("/v1/evaluate", json={"routes": [{"dataset": "sales.orders", "sink": "eu-warehouse"}] * 3})
+        assert checkpoint_sizes(gate) == [4]
         gate.post("/v1/evaluate", json={"dataset": "sales.orders", "sink": "eu-warehouse"})
-        deadline = time.monotonic() + 5
-        while sizes[-1] != 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            body = gate.get("/v1/audit/checkpoints", role=Role.SECURITY).json()
-            sizes = [c["tree_size"] for c in body["checkpoints"]]
-        assert sizes[-1] == 5
+        assert checkpoint_sizes(gate) == [4, 8]
+    finally:
+        gate.stop()
+
+
+def test_a_checkpoint_is_signed_every_t_seconds_when_records_were_added(tmp_path: Path) -> None:
+    gate = start_gate(tmp_path, checkpoint_seconds=0.2)
+    try:
+        gate.post("/v1/evaluate", json={"dataset": "sales.orders", "sink": "eu-warehouse"})
+        deadline = time.monotonic() + 10
+        while checkpoint_sizes(gate)[-1:] != [2] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpoint_sizes(gate)[-1] == 2
+        time.sleep(0.5)
+        assert checkpoint_sizes(gate)[-1] == 2, "no new records, no new checkpoint"
     finally:
         gate.stop()
 
