@@ -38,7 +38,7 @@ from residency_gate.audit import (
     sign_root,
 )
 from residency_gate.audit.merkle import MerkleAccumulator
-from residency_gate.errors import ResidencyError
+from residency_gate.errors import PolicyError, ResidencyError
 from residency_gate.evaluate import Decision, Route, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
 from residency_gate.storage import DatabaseUnavailableError, audit_log, state
@@ -47,6 +47,8 @@ from spine.topics import AUDIT
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+MAX_VERSION_LENGTH = 128
+MAX_SINK_LENGTH = 249
 
 
 class NotFoundError(ResidencyError):
@@ -96,6 +98,13 @@ def load_signing_key(configured: str | None, key_file: Path) -> bytes:
         logger.info("created the audit checkpoint signing key at %s", key_file)
     public_key_pem(pem)
     return pem
+
+
+def check_sink_name(sink: str) -> str:
+    """A sink or topic name that can be stored: 1 to 249 printable characters, no slash."""
+    if not 0 < len(sink) <= MAX_SINK_LENGTH or not sink.isprintable() or "/" in sink:
+        raise BadRequestError(f"sink name must be 1 to {MAX_SINK_LENGTH} printable characters without '/'")
+    return sink
 
 
 def normalize_time(text: str, name: str) -> str:
@@ -222,6 +231,8 @@ class GateService:
     ) -> tuple[ActivePolicy, bool]:
         """Validate and bring a policy into force (audited); returns it and whether anything changed."""
         policy = parsed or load_policy_text(text, source)
+        if len(policy.version) > MAX_VERSION_LENGTH:
+            raise PolicyError(source, None, f"version is longer than {MAX_VERSION_LENGTH} characters")
         with self._lock:
             current = self._active
             if current.revision and current.policy.hash == policy.hash:
@@ -263,6 +274,7 @@ class GateService:
 
     def quarantine(self, sink: str, *, reason: str, actor: str) -> bool:
         """Deny every route to ``sink`` until released (audited); False when it already was quarantined."""
+        check_sink_name(sink)
         with self._lock:
             now = self._clock()
             with self._write() as conn:
@@ -369,6 +381,7 @@ __all__ = [
     "ConflictError",
     "GateService",
     "NotFoundError",
+    "check_sink_name",
     "load_signing_key",
     "normalize_time",
 ]

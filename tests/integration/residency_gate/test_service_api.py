@@ -334,3 +334,13 @@ def test_an_oversized_body_is_413(gate: Gate) -> None:
 def test_the_outbox_backlog_is_a_metric_when_no_broker_is_configured(gate: Gate) -> None:
     gate.post("/v1/evaluate", json={"dataset": "sales.orders", "sink": "us-analytics"})
     assert "residency_outbox_pending 2.0" in gate.get("/metrics", role=None).text
+
+
+def test_names_too_long_to_store_are_4xx_not_5xx(gate: Gate) -> None:
+    quarantine = gate.post(f"/v1/quarantine/{'s' * 300}")
+    assert quarantine.status_code == 422
+    assert quarantine.json()["error_code"] == 42203
+    long_version = SECOND.replace('version: "2"', f'version: "{"v" * 200}"')
+    policy = gate.post("/v1/policy", content=long_version.encode(), params={"source": "long.yaml"})
+    assert policy.status_code == 422
+    assert policy.json()["message"] == "long.yaml: version is longer than 128 characters"
