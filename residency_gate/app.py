@@ -98,7 +98,8 @@ def _handle_rules_directly(app: FastAPI) -> None:
 
     async def on_error(_: Request, exc: Exception) -> Response:
         rule = next(r for r in ordered if isinstance(exc, r.exc_type))
-        return JSONResponse(error_body(rule.error_code, str(exc)), status_code=rule.status)
+        message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+        return JSONResponse(error_body(rule.error_code, message), status_code=rule.status)
 
     for rule in ERROR_RULES:
         if issubclass(rule.exc_type, Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -344,3 +345,10 @@ def test_names_too_long_to_store_are_4xx_not_5xx(gate: Gate) -> None:
     policy = gate.post("/v1/policy", content=long_version.encode(), params={"source": "long.yaml"})
     assert policy.status_code == 422
     assert policy.json()["message"] == "long.yaml: version is longer than 128 characters"
+
+
+def test_a_json_policy_with_characters_outside_the_bmp_is_accepted(gate: Gate) -> None:
+    document = {"version": "emoji-1", "description": "residency 🌍", "regions": ["eu"]}
+    response = gate.post("/v1/policy", content=json.dumps(document).encode())
+    assert response.status_code == 201, response.text
+    assert gate.get("/v1/policy").json()["document"]["description"] == "residency 🌍"
