@@ -63,9 +63,13 @@ ERROR_RULES = (
 
 def _json_body(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        payload = json.loads(raw)
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequestError(f"request body is not valid JSON: {exc}") from None
+    except UnicodeEncodeError:
+        raise BadRequestError("request body contains an unpaired UTF-16 surrogate escape") from None
+    return payload
 
 
 def _routes(payload: Any) -> tuple[list[Route], bool]:

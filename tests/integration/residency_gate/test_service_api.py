@@ -170,6 +170,7 @@ def test_twenty_concurrent_requests_keep_seq_contiguous_and_the_chain_intact(gat
     ("body", "code"),
     [
         (b"{not json", 42203),
+        (b'{"dataset": "\\ud800", "sink": "x"}', 42203),
         (b"[]", 42202),
         (b'{"dataset": "sales.orders"}', 42202),
         (b'{"dataset": 7, "sink": "x"}', 42202),
