@@ -235,7 +235,7 @@ def create_app(
     @app.get("/v1/audit")
     async def read_audit(
         _: Principal = Depends(security),
-        since_seq: Annotated[int, Query(ge=0)] = 0,
+        since_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
         decision_id: Annotated[str | None, Query(max_length=80)] = None,
         since: str | None = None,
