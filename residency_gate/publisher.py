@@ -56,6 +56,9 @@ class OutboxRelay:
                 self._producer.close(timeout=2.0)
             except KafkaClientError as exc:
                 logger.warning("outbox relay: %s (rows stay in the outbox)", exc)
+        # Dropping the clients lets librdkafka stop reconnecting to a broker that is down.
+        self._producer = None
+        self._admin = None
 
     def _run(self) -> None:
         backoff = 0.0
