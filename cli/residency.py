@@ -225,6 +225,33 @@ def policy_show(
     print_table("residency policy in force", ("", ""), rows)
 
 
+@policy_app.command("history")
+@handle_errors
+def policy_history(
+    url: str | None = typer.Option(None, "--url", help=URL_HELP),
+    token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List every policy revision the gate has had in force, oldest first."""
+    with gate_api(url, token) as api:
+        revisions = api.policy_revisions()
+    if as_json:
+        print_json({"revisions": revisions})
+        return
+    rows = [
+        (
+            r["revision"],
+            r["version"],
+            str(r["hash"])[:16],
+            r["created_by"],
+            r["created_at"],
+            "in force" if r["active"] else "",
+        )
+        for r in revisions
+    ]
+    print_table("policy revisions", ("revision", "version", "hash", "pushed by", "pushed at", ""), rows)
+
+
 @policy_app.command("push")
 @handle_errors
 def policy_push(

@@ -215,6 +215,10 @@ def create_app(
     async def get_policy(_: Principal = Depends(any_role)) -> dict[str, Any]:
         return service.active.to_dict()
 
+    @app.get("/v1/policy/revisions")
+    async def policy_revisions(_: Principal = Depends(any_role)) -> dict[str, Any]:
+        return {"revisions": await run_in_threadpool(service.policy_history)}
+
     @app.post("/v1/policy")
     async def push_policy(
         request: Request,

@@ -183,6 +183,9 @@ class GateApi:
     def policy(self) -> dict[str, Any]:
         return dict(self.request("GET", "/v1/policy"))
 
+    def policy_revisions(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/v1/policy/revisions")["revisions"])
+
     def push_policy(self, text: str, source: str) -> dict[str, Any]:
         return dict(
             self.request(

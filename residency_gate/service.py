@@ -279,6 +279,23 @@ class GateService:
         logger.info("policy %s (%s) in force, pushed by %s", policy.version, policy.hash[:12], actor)
         return self._active, True
 
+    def policy_history(self) -> list[dict[str, Any]]:
+        """Every stored revision, oldest first, without documents (the audit log holds each one)."""
+        with self._engine.connect() as conn:
+            stored = state.policy_history(conn)
+        active = self._active.revision
+        return [
+            {
+                "revision": p.revision,
+                "version": p.version,
+                "hash": p.hash,
+                "created_by": p.created_by,
+                "created_at": p.created_at,
+                "active": p.revision == active,
+            }
+            for p in stored
+        ]
+
     # --- quarantine and findings ----------------------------------------------------------------------
 
     @property

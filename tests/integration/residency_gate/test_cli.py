@@ -242,6 +242,9 @@ def test_policy_push_and_show(spine_cli: CliRunner, tmp_path: Path) -> None:
     assert refused.exit_code == 2
     assert f"{bad}:7:" in refused.output.replace("\n", "")
     assert json.loads(run(spine_cli, "residency", "policy", "show", "--json").output)["version"] == "7"
+    history = json.loads(run(spine_cli, "residency", "policy", "history", "--json").output)["revisions"]
+    assert [(r["version"], r["active"]) for r in history] == [("1", False), ("7", True)]
+    assert "in force" in run(spine_cli, "residency", "policy", "history").output
 
 
 def test_push_with_a_security_token_is_refused(spine_cli: CliRunner, gate: Gate) -> None:
