@@ -28,13 +28,13 @@ from residency_gate.service import (
     ConflictError,
     GateService,
     NotFoundError,
-    load_signing_key,
     normalize_time,
 )
 from residency_gate.storage import (
     DatabaseUnavailableError,
     create_engine,
     default_database_url,
+    load_signing_key,
     migrate,
     ping,
 )

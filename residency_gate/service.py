@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from residency_gate.audit import (
     GENESIS_HASH,
@@ -31,7 +29,6 @@ from residency_gate.audit import (
     decision_body,
     finding_body,
     format_time,
-    generate_private_key_pem,
     key_id,
     leaf_hash,
     policy_change_body,
@@ -43,7 +40,7 @@ from residency_gate.audit.merkle import MerkleAccumulator
 from residency_gate.errors import PolicyError, ResidencyError
 from residency_gate.evaluate import Decision, Route, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
-from residency_gate.storage import DatabaseUnavailableError, audit_log, state
+from residency_gate.storage import Transaction, audit_log, state
 from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
@@ -83,23 +80,6 @@ class ActivePolicy:
         if with_document:
             out["document"] = self.policy.document
         return out
-
-
-def load_signing_key(configured: str | None, key_file: Path) -> bytes:
-    """The configured PEM, else the key kept at ``key_file`` (created once, mode 0600)."""
-    if configured:
-        pem = configured.encode("utf-8")
-    elif key_file.exists():
-        pem = key_file.read_bytes()
-    else:
-        pem = generate_private_key_pem()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-        logger.info("created the audit checkpoint signing key at %s", key_file)
-    public_key_pem(pem)
-    return pem
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -195,8 +175,8 @@ class GateService:
 
     # --- transactions ---------------------------------------------------------------------------------
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self._engine)
+    def _write(self) -> Transaction:
+        return Transaction(self._engine)
 
     def _append(self, conn: Connection, bodies: Sequence[Mapping[str, Any]]) -> list[Record]:
         """Seal and store ``bodies`` after the current head, and queue them for ``_spine.audit``."""
@@ -388,27 +368,6 @@ class GateService:
         return checkpoint
 
 
-class _Transaction:
-    """``engine.begin()`` that turns database failures into :class:`DatabaseUnavailableError`."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._context = engine.begin()
-
-    def __enter__(self) -> Connection:
-        try:
-            return self._context.__enter__()
-        except SQLAlchemyError as exc:
-            raise DatabaseUnavailableError(f"database unavailable: {exc.__class__.__name__}") from exc
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            self._context.__exit__(exc_type, exc, tb)
-        except SQLAlchemyError as error:
-            raise DatabaseUnavailableError(f"database write failed: {error.__class__.__name__}") from error
-        if isinstance(exc, SQLAlchemyError):
-            raise DatabaseUnavailableError(f"database write failed: {exc.__class__.__name__}") from exc
-
-
 __all__ = [
     "ActivePolicy",
     "BadRequestError",
@@ -416,6 +375,5 @@ __all__ = [
     "GateService",
     "NotFoundError",
     "check_sink_name",
-    "load_signing_key",
     "normalize_time",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from spine.errors import ConfigError, UnavailableError
@@ -51,6 +51,27 @@ def create_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+class Transaction:
+    """``engine.begin()`` that turns database failures into :class:`DatabaseUnavailableError`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._context = engine.begin()
+
+    def __enter__(self) -> Connection:
+        try:
+            return self._context.__enter__()
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailableError(f"database unavailable: {exc.__class__.__name__}") from exc
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self._context.__exit__(exc_type, exc, tb)
+        except SQLAlchemyError as error:
+            raise DatabaseUnavailableError(f"database write failed: {error.__class__.__name__}") from error
+        if isinstance(exc, SQLAlchemyError):
+            raise DatabaseUnavailableError(f"database write failed: {exc.__class__.__name__}") from exc
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
     config = Config()
@@ -71,4 +92,11 @@ def ping(engine: Engine) -> None:
         raise DatabaseUnavailableError(f"database unreachable: {exc.__class__.__name__}") from exc
 
 
-__all__ = ["DatabaseUnavailableError", "create_engine", "default_database_url", "migrate", "ping"]
+__all__ = [
+    "DatabaseUnavailableError",
+    "Transaction",
+    "create_engine",
+    "default_database_url",
+    "migrate",
+    "ping",
+]
