@@ -37,10 +37,10 @@ from residency_gate.audit import (
     sign_root,
 )
 from residency_gate.audit.merkle import MerkleAccumulator
-from residency_gate.errors import PolicyError, ResidencyError
+from residency_gate.errors import AuditError, PolicyError, ResidencyError
 from residency_gate.evaluate import Decision, Route, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
-from residency_gate.storage import Transaction, audit_log, state
+from residency_gate.storage import DatabaseUnavailableError, Transaction, audit_log, state
 from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,11 @@ class GateService:
         self._merkle.extend(self._pending_leaves)
         self._pending_leaves = []
         if self._merkle.size - self._checkpointed >= self._checkpoint_every:
-            self._checkpoint_locked()
+            try:
+                self._checkpoint_locked()
+            except (DatabaseUnavailableError, AuditError):
+                # The records are committed and will be answered; the timer signs the checkpoint later.
+                logger.exception("signing a checkpoint after an append failed")
         self.on_append()
 
     # --- decisions ------------------------------------------------------------------------------------

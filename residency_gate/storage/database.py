@@ -67,8 +67,10 @@ class Transaction:
         try:
             self._context.__exit__(exc_type, exc, tb)
         except SQLAlchemyError as error:
+            logger.error("database commit failed: %s", error)
             raise DatabaseUnavailableError(f"database write failed: {error.__class__.__name__}") from error
         if isinstance(exc, SQLAlchemyError):
+            logger.error("database write failed: %s", exc)
             raise DatabaseUnavailableError(f"database write failed: {exc.__class__.__name__}") from exc
 
 
