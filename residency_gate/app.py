@@ -61,6 +61,58 @@ ERROR_RULES = (
 )
 
 
+_ROUTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["dataset"],
+    "additionalProperties": False,
+    "properties": {
+        "dataset": {"type": "string"},
+        "destination_region": {"type": "string"},
+        "sink": {"type": "string"},
+        "source_region": {"type": "string"},
+        "purpose": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+EVALUATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _ROUTE_SCHEMA,
+                        {
+                            "type": "object",
+                            "required": ["routes"],
+                            "properties": {
+                                "routes": {"type": "array", "items": _ROUTE_SCHEMA, "maxItems": MAX_BATCH}
+                            },
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+POLICY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {}}},
+    }
+}
+
+
 def _json_body(raw: bytes) -> Any:
     try:
         payload = json.loads(raw)
@@ -202,7 +254,7 @@ def create_app(
     admin = role_guard(store, Role.ADMIN)
     security = role_guard(store, Role.SECURITY)
 
-    @app.post("/v1/evaluate")
+    @app.post("/v1/evaluate", openapi_extra=EVALUATE_BODY)
     async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> Response:
         routes, _batch = _routes(_json_body(await request.body()))
         decisions = await run_in_threadpool(service.evaluate, routes)
@@ -219,7 +271,7 @@ def create_app(
     async def policy_revisions(_: Principal = Depends(any_role)) -> dict[str, Any]:
         return {"revisions": await run_in_threadpool(service.policy_history)}
 
-    @app.post("/v1/policy")
+    @app.post("/v1/policy", openapi_extra=POLICY_BODY)
     async def push_policy(
         request: Request,
         principal: Principal = Depends(admin),

@@ -353,3 +353,10 @@ def test_a_json_policy_with_characters_outside_the_bmp_is_accepted(gate: Gate) -
     response = gate.post("/v1/policy", content=json.dumps(document).encode())
     assert response.status_code == 201, response.text
     assert gate.get("/v1/policy").json()["document"]["description"] == "residency 🌍"
+
+
+def test_the_openapi_document_describes_the_evaluate_body(gate: Gate) -> None:
+    spec = gate.get("/openapi.json", role=None).json()
+    body = spec["paths"]["/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["oneOf"][0]["required"] == ["dataset"]
+    assert {"/v1/policy", "/v1/audit", "/v1/quarantine/{sink}"} <= set(spec["paths"])
