@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.PRODUCER])
-def test_no_generated_request_gets_a_server_error(gate: Gate, role: Role) -> None:
+def test_no_generated_request_gets_a_server_error(gate: Gate, role: Role, tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("st")
     result = subprocess.run(
         [
@@ -29,6 +29,7 @@ def test_no_generated_request_gets_a_server_error(gate: Gate, role: Role) -> Non
         capture_output=True,
         text=True,
         timeout=280,
+        cwd=tmp_path,
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
