@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Gauge
 
 from residency_gate.errors import AuditError, PolicyError, ResidencyError, RouteError
@@ -39,7 +38,7 @@ from residency_gate.storage import (
     ping,
 )
 from spine.auth import Principal, Role, TokenStore
-from spine.http import AUTH_RULES, ErrorRule, error_body, install_common, role_guard
+from spine.http import AUTH_RULES, ErrorRule, install_common, role_guard
 from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -144,24 +143,6 @@ def _routes(payload: Any) -> tuple[list[Route], bool]:
     return [route_from_dict(payload)], False
 
 
-def _handle_rules_directly(app: FastAPI) -> None:
-    """Register the error table per exception type as well.
-
-    ``install_common`` maps errors through a catch-all ``Exception`` handler, which Starlette runs in its
-    outermost middleware and then re-raises, so every 4xx would also be logged as a crash with a traceback.
-    """
-    ordered = sorted(ERROR_RULES, key=lambda r: len(r.exc_type.__mro__), reverse=True)
-
-    async def on_error(_: Request, exc: Exception) -> Response:
-        rule = next(r for r in ordered if isinstance(exc, r.exc_type))
-        message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
-        return JSONResponse(error_body(rule.error_code, message), status_code=rule.status)
-
-    for rule in ERROR_RULES:
-        if issubclass(rule.exc_type, Exception):
-            app.add_exception_handler(rule.exc_type, on_error)
-
-
 class _CheckpointTimer:
     """Sign a checkpoint every ``seconds`` when records were added since the last one."""
 
@@ -237,7 +218,6 @@ def create_app(
         ready_checks=(database_ready,),
         max_body_bytes=settings.max_body_bytes,
     )
-    _handle_rules_directly(app)
     decisions_total = Counter("residency_decisions_total", "Decisions made", ["outcome"], registry=registry)
     Gauge("residency_audit_records", "Records in the audit log", registry=registry).set_function(
         lambda: service.size()

@@ -8,11 +8,9 @@ accumulator. HTTP lives in :mod:`residency_gate.app`; evaluation itself in :mod:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,21 +78,6 @@ class ActivePolicy:
         if with_document:
             out["document"] = self.policy.document
         return out
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-
-
-def _load_policy(text: str, source: str) -> Policy:
-    """Validate a pushed policy; anything the loader cannot digest is a PolicyError, never a crash."""
-    if _SURROGATE_ESCAPE.search(text):
-        # YAML reads a JSON surrogate-pair escape as two lone surrogates; JSON reads it as one character.
-        with contextlib.suppress(ValueError):
-            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-    try:
-        return load_policy_text(text, source)
-    except (ValueError, RecursionError) as exc:
-        raise PolicyError(source, None, f"the policy cannot be read: {exc}") from exc
 
 
 def check_sink_name(sink: str) -> str:
@@ -231,7 +214,7 @@ class GateService:
         self, text: str, *, source: str, actor: str, parsed: Policy | None = None
     ) -> tuple[ActivePolicy, bool]:
         """Validate and bring a policy into force (audited); returns it and whether anything changed."""
-        policy = parsed or _load_policy(text, source)
+        policy = parsed or load_policy_text(text, source)
         if len(policy.version) > MAX_VERSION_LENGTH:
             raise PolicyError(source, None, f"version is longer than {MAX_VERSION_LENGTH} characters")
         with self._lock:

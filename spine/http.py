@@ -71,7 +71,8 @@ def install_common(
     ordered = sorted(rules, key=lambda r: len(r.exc_type.__mro__), reverse=True)
 
     def respond(status: int, code: int, message: str) -> JSONResponse:
-        return JSONResponse(error_body(code, message), status_code=status, media_type=media_type)
+        safe = message.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates from bad input
+        return JSONResponse(error_body(code, safe), status_code=status, media_type=media_type)
 
     async def on_error(request: Request, exc: Exception) -> Response:
         for rule in ordered:
@@ -90,6 +91,11 @@ def install_common(
         code = not_found_code if exc.status_code == 404 else exc.status_code * 100
         return respond(exc.status_code, code, str(exc.detail))
 
+    # Per type as well as the catch-all: Starlette runs an ``Exception`` handler in its outermost middleware
+    # and re-raises, which would log every 4xx as a crash.
+    for rule in ordered:
+        if issubclass(rule.exc_type, Exception):
+            app.add_exception_handler(rule.exc_type, on_error)
     app.add_exception_handler(Exception, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]

@@ -6,8 +6,10 @@ problem raises :class:`~residency_gate.errors.PolicyError` naming the source, th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -176,9 +178,19 @@ class _PolicyReader(NodeReader):
         return Redact(tagged, RedactAction(action))
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def load_policy_text(text: str, source: str = "<policy>") -> Policy:
     """Validate and compile a YAML (or JSON) residency matrix; raises ``PolicyError`` naming the line."""
-    policy = _PolicyReader(source).read(compose(text, source))
+    if _SURROGATE_ESCAPE.search(text):
+        # YAML reads a JSON surrogate-pair escape as two lone surrogates; JSON reads it as one character.
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    try:
+        policy = _PolicyReader(source).read(compose(text, source))
+    except (ValueError, RecursionError) as exc:
+        raise PolicyError(source, None, f"the policy cannot be read: {exc}") from exc
     logger.debug("loaded policy %s (%s) from %s", policy.version, policy.hash, source)
     return policy
 
@@ -194,7 +206,7 @@ def load_policy_file(path: Path) -> Policy:
 def load_policy_document(document: Mapping[str, Any], source: str = "<policy>") -> Policy:
     """Validate a policy already parsed (a JSON request body); lines refer to its indented JSON."""
     try:
-        text = json.dumps(document, indent=2)
+        text = json.dumps(document, indent=2, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise PolicyError(source, None, f"the policy is not JSON-compatible data: {exc}") from exc
     return load_policy_text(text, source)
