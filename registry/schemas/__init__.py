@@ -1,0 +1,69 @@
+"""Parsed schemas of every supported type and the one entry point that parses them.
+
+Pure: no I/O beyond the protoc compiler run on temporary files for Protobuf text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from registry.errors import InvalidSchemaError, UnknownSchemaTypeError
+from registry.schemas.avro import AvroSchema, parse_avro
+from registry.schemas.jsonschema import JsonSchema, parse_json_schema
+from registry.schemas.model import ParsedSchema, SchemaType, TaggedField
+
+logger = logging.getLogger(__name__)
+
+_Parser = Callable[[str, Mapping[str, str] | None], ParsedSchema]
+
+
+def _parse_protobuf(text: str, references: Mapping[str, str] | None) -> ParsedSchema:
+    from registry.schemas.protobuf import parse_protobuf
+
+    result: ParsedSchema = parse_protobuf(text, references)
+    return result
+
+
+_PARSERS: dict[SchemaType, _Parser] = {
+    SchemaType.AVRO: parse_avro,
+    SchemaType.JSON: parse_json_schema,
+    SchemaType.PROTOBUF: _parse_protobuf,
+}
+
+
+def schema_type_of(value: SchemaType | str | None) -> SchemaType:
+    """The schema type named by ``value`` (case-insensitive; ``None`` means AVRO, as in Confluent)."""
+    if value is None:
+        return SchemaType.AVRO
+    try:
+        return SchemaType(str(value).upper())
+    except ValueError:
+        known = ", ".join(t.value for t in SchemaType)
+        raise UnknownSchemaTypeError(f"unknown schema type {value!r}; expected one of {known}") from None
+
+
+def parse_schema(
+    schema_type: SchemaType | str, text: str, references: Mapping[str, str] | None = None
+) -> ParsedSchema:
+    """Parse and validate ``text``; raises only InvalidSchemaError or UnknownSchemaTypeError on bad input."""
+    kind = schema_type_of(schema_type)
+    if not isinstance(text, str):
+        raise InvalidSchemaError("schema must be a string")
+    try:
+        return _PARSERS[kind](text, references)
+    except (InvalidSchemaError, UnknownSchemaTypeError):
+        raise
+    except RecursionError as exc:
+        raise InvalidSchemaError(f"{kind.value} schema is nested too deeply") from exc
+
+
+__all__ = [
+    "AvroSchema",
+    "JsonSchema",
+    "ParsedSchema",
+    "SchemaType",
+    "TaggedField",
+    "parse_schema",
+    "schema_type_of",
+]

@@ -1,0 +1,28 @@
+"""Builders for small schemas used across the registry's unit tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from registry.schemas import ParsedSchema, SchemaType, parse_schema
+
+
+def record(*fields: dict[str, Any], name: str = "User", **extra: Any) -> dict[str, Any]:
+    return {"type": "record", "name": name, "namespace": "com.example", "fields": list(fields), **extra}
+
+
+def field(name: str, typ: Any, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": typ, **extra}
+
+
+def avro(document: Any) -> ParsedSchema:
+    return parse_schema(SchemaType.AVRO, json.dumps(document))
+
+
+def avro_record(*fields: dict[str, Any], **extra: Any) -> ParsedSchema:
+    return avro(record(*fields, **extra))
+
+
+def json_schema(document: Any) -> ParsedSchema:
+    return parse_schema(SchemaType.JSON, json.dumps(document))
