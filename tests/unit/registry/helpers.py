@@ -26,3 +26,11 @@ def avro_record(*fields: dict[str, Any], **extra: Any) -> ParsedSchema:
 
 def json_schema(document: Any) -> ParsedSchema:
     return parse_schema(SchemaType.JSON, json.dumps(document))
+
+
+def proto(text: str, references: dict[str, str] | None = None) -> ParsedSchema:
+    return parse_schema(SchemaType.PROTOBUF, text, references)
+
+
+def proto_message(body: str, *, extra: str = "") -> ParsedSchema:
+    return proto(f'syntax = "proto3";\npackage com.example;\n{extra}\nmessage User {{\n{body}\n}}\n')

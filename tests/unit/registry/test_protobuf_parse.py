@@ -1,0 +1,124 @@
+"""Parsing Protobuf text and serialized descriptors with protoc; tags from (confluent.field_meta)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from google.protobuf import descriptor_pb2
+
+from registry.errors import InvalidSchemaError
+from registry.schemas import SchemaType, TaggedField, parse_schema
+from registry.schemas.protobuf import ProtobufSchema
+from tests.unit.registry.helpers import proto, proto_message
+
+USER = """
+syntax = "proto3";
+package com.example;
+import "confluent/meta.proto";
+import "google/protobuf/timestamp.proto";
+
+// A user.
+message User {
+  string id = 1;
+  string email = 2 [(confluent.field_meta).tags = "PII", (confluent.field_meta).tags = "PII.email"];
+  Address address = 3;
+  google.protobuf.Timestamp created_at = 4;
+}
+
+message Address {
+  string country = 1 [(confluent.field_meta) = {tags: ["PII.location"]}];
+}
+"""
+
+
+def test_text_parses_with_well_known_types_and_confluent_meta_without_references() -> None:
+    parsed = proto(USER)
+    assert isinstance(parsed, ProtobufSchema)
+    assert [name for name, _ in parsed.top_level_messages()] == [".com.example.User", ".com.example.Address"]
+
+
+def test_tags_are_read_from_field_meta_with_dotted_paths() -> None:
+    assert proto(USER).tagged_fields() == [
+        TaggedField("email", ("PII", "PII.email")),
+        TaggedField("address.country", ("PII.location",)),
+    ]
+
+
+def test_whitespace_and_comments_do_not_change_canonical() -> None:
+    squeezed = " ".join(line for line in USER.splitlines() if not line.startswith("//"))
+    assert proto(squeezed).canonical() == proto(USER).canonical()
+
+
+def test_tags_change_canonical_but_not_canonical_without_docs() -> None:
+    option = ' [(confluent.field_meta).tags = "PII", (confluent.field_meta).tags = "PII.email"]'
+    untagged = USER.replace(option, "")
+    assert proto(untagged).canonical() != proto(USER).canonical()
+    assert proto(untagged).canonical_without_docs() == proto(USER).canonical_without_docs()
+
+
+def test_serialized_descriptor_round_trips_to_the_same_canonical_and_tags() -> None:
+    text = proto(USER)
+    serialized = text.formatted("serialized")
+    again = parse_schema(SchemaType.PROTOBUF, serialized)
+    assert again.canonical() == text.canonical()
+    assert again.tagged_fields() == text.tagged_fields()
+    assert again.formatted(None) == serialized
+
+
+def test_serialized_descriptor_without_json_names_matches_text() -> None:
+    parsed = proto_message("  string user_id = 1;")
+    assert isinstance(parsed, ProtobufSchema)
+    bare = descriptor_pb2.FileDescriptorProto()
+    bare.CopyFrom(parsed.file)
+    bare.name = "user.proto"
+    bare.message_type[0].field[0].ClearField("json_name")
+    again = parse_schema("PROTOBUF", base64.b64encode(bare.SerializeToString()).decode())
+    assert again.canonical() == parsed.canonical()
+
+
+def test_imports_resolve_from_references_in_text_and_serialized_form() -> None:
+    other = 'syntax = "proto3"; package com.other; message Ref { int32 y = 1; }'
+    main = 'syntax = "proto3"; import "other.proto"; message A { com.other.Ref r = 1; }'
+    parsed = proto(main, {"other.proto": other})
+    assert isinstance(parsed, ProtobufSchema)
+    assert ".com.other.Ref" in parsed.messages
+    serialized_ref = proto(other).formatted("serialized")
+    assert proto(main, {"other.proto": serialized_ref}).canonical() == parsed.canonical()
+
+
+def test_missing_import_is_reported_in_one_line() -> None:
+    with pytest.raises(InvalidSchemaError) as caught:
+        proto('syntax = "proto3"; import "missing.proto"; message A { B b = 1; }')
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "missing.proto" in message
+    assert "/tmp" not in message
+
+
+def test_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InvalidSchemaError, match=r"schema\.proto:1:44: Expected \";\""):
+        proto('syntax = "proto3"; message A { int32 x = 1 }')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        'syntax = "proto3";',
+        "message {",
+        'syntax = "proto3"; message A { int32 x = 1; int32 y = 1; }',
+        'syntax = "proto3"; message A { Unknown x = 1; }',
+        'syntax = "proto3"; enum E { A = 1; } message M { E e = 1; }',
+        "Zm9vYmFy",
+    ],
+)
+def test_malformed_protobuf_raises_invalid_schema(text: str) -> None:
+    with pytest.raises(InvalidSchemaError):
+        proto(text)
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../up.proto", ""])
+def test_reference_names_must_be_relative_import_paths(name: str) -> None:
+    with pytest.raises(InvalidSchemaError, match="import path"):
+        proto('syntax = "proto3"; message A { int32 x = 1; }', {name: 'syntax = "proto3";'})
