@@ -34,6 +34,13 @@ def can_read(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility
     return _Resolver(reader, writer).check(reader.schema, writer.schema, "")
 
 
+def can_read_node(
+    reader: AvroSchema, writer: AvroSchema, reader_node: Json, writer_node: Json, path: str
+) -> list[Incompatibility]:
+    """Like :func:`can_read` for one node of each schema (used to class individual changes)."""
+    return _Resolver(reader, writer).check(reader_node, writer_node, path)
+
+
 def type_name(node: Json) -> str:
     """The Avro type of a normalized node: a primitive, a named type's kind, 'array', 'map' or 'union'."""
     if isinstance(node, list):

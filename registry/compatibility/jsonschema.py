@@ -34,6 +34,13 @@ def can_read(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility
     return _Checker(reader, writer).check(reader.document, writer.document, "")
 
 
+def can_read_node(
+    reader: JsonSchema, writer: JsonSchema, reader_node: Json, writer_node: Json, path: str
+) -> list[Incompatibility]:
+    """Like :func:`can_read` for one node of each schema (used to class individual changes)."""
+    return _Checker(reader, writer).check(reader_node, writer_node, path)
+
+
 class _Checker:
     def __init__(self, reader: JsonSchema, writer: JsonSchema) -> None:
         self.reader = reader

@@ -106,7 +106,7 @@ def _compare_message(reader: Message, writer: Message, path: str) -> list[Incomp
     for w_field in writer.field:
         r_field = reader_fields.get(w_field.number)
         if r_field is not None:
-            found.extend(_compare_field(reader, r_field, writer, w_field, f"{path}/fields/{w_field.name}"))
+            found.extend(compare_field(reader, r_field, writer, w_field, f"{path}/fields/{w_field.name}"))
     for r_field in reader.field:
         if r_field.label == Field.LABEL_REQUIRED and r_field.number not in writer_numbers:
             found.append(
@@ -119,7 +119,7 @@ def _compare_message(reader: Message, writer: Message, path: str) -> list[Incomp
     return found
 
 
-def _compare_field(
+def compare_field(
     reader: Message, r_field: Field, writer: Message, w_field: Field, path: str
 ) -> list[Incompatibility]:
     found: list[Incompatibility] = []
