@@ -1,12 +1,16 @@
 """Compile Protobuf sources into a FileDescriptorSet with protoc from grpcio-tools.
 
-Runs ``python -m grpc_tools.protoc`` in a subprocess over a temporary directory so its diagnostics can be
-captured; results are cached because the same schema text is parsed again and again. Serialized
-FileDescriptorProtos (base64, as Confluent's serializers send them) go in through ``--descriptor_set_in``.
+Three paths, all returning ``(main file name, serialized FileDescriptorSet)``:
+- .proto text whose references are text: protoc in process (``get_protos``), which reports errors as data;
+- a serialized FileDescriptorProto (base64, as Confluent's serializers send it) whose references are
+  serialized too: its dependencies are gathered and the set is validated by a fresh descriptor pool;
+- a mix of both: ``python -m grpc_tools.protoc`` with ``--descriptor_set_in``, its stderr made one line.
+Results are cached: the same schema text is parsed again and again.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import functools
@@ -15,11 +19,14 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import warnings
 from pathlib import Path, PurePosixPath
 
 import grpc_tools
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.message import DecodeError
+from grpc_tools import _protoc_compiler
 
 from registry.errors import InvalidSchemaError
 
@@ -28,25 +35,30 @@ logger = logging.getLogger(__name__)
 WELL_KNOWN_DIR = Path(grpc_tools.__file__).parent / "_proto"
 OWN_PROTO_DIR = Path(__file__).parent / "proto"
 DEFAULT_FILE_NAME = "schema.proto"
+BUILTIN_PREFIXES = ("google/protobuf/", "confluent/")
 _TIMEOUT_SECONDS = 60
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
 _MAX_ERROR_CHARS = 600
+_PROTOC_LOCK = threading.Lock()
+_EMBEDDED = re.compile(r"AddSerializedFile\((b'(?:[^'\\]|\\.)*')\)")
+
+FileSet = descriptor_pb2.FileDescriptorSet
+FileProto = descriptor_pb2.FileDescriptorProto
 
 
-def decode_serialized(text: str) -> descriptor_pb2.FileDescriptorProto | None:
+def decode_serialized(text: str) -> FileProto | None:
     """The FileDescriptorProto ``text`` encodes in base64, or None when it is not one."""
     stripped = text.strip()
     if not stripped or not _BASE64.fullmatch(stripped):
         return None
     try:
-        data = base64.b64decode(stripped, validate=False)
-        return descriptor_pb2.FileDescriptorProto.FromString(data)
+        return FileProto.FromString(base64.b64decode(stripped, validate=False))
     except (binascii.Error, ValueError, DecodeError):
         return None
 
 
 def compile_schema(text: str, references: tuple[tuple[str, str], ...]) -> tuple[str, bytes]:
-    """Compile ``text`` (proto source or base64 descriptor) with its references.
+    """Compile ``text`` (proto source or base64 descriptor) with its references (import name, text).
 
     Returns the main file's name and the serialized FileDescriptorSet (dependencies first, main last).
     """
@@ -55,7 +67,7 @@ def compile_schema(text: str, references: tuple[tuple[str, str], ...]) -> tuple[
 
 @functools.lru_cache(maxsize=1024)
 def _compile_cached(text: str, references: tuple[tuple[str, str], ...]) -> tuple[str, bytes]:
-    serialized = descriptor_pb2.FileDescriptorSet()
+    serialized: dict[str, FileProto] = {}
     sources: dict[str, str] = {}
     for name, ref_text in references:
         _check_import_path(name)
@@ -64,17 +76,19 @@ def _compile_cached(text: str, references: tuple[tuple[str, str], ...]) -> tuple
             sources[name] = ref_text
         else:
             fdp.name = name
-            serialized.file.append(fdp)
+            serialized[name] = fdp
     main = decode_serialized(text)
     if main is None:
-        main_name = _free_name(DEFAULT_FILE_NAME, set(sources))
+        main_name = _free_name(DEFAULT_FILE_NAME, set(sources) | set(serialized))
         sources[main_name] = text
-    else:
-        main_name = main.name or DEFAULT_FILE_NAME
-        _check_import_path(main_name)
-        main.name = main_name
-        serialized.file.append(main)
-    return main_name, _run_protoc(main_name, sources, serialized)
+        if not serialized:
+            return main_name, _compile_in_process(main_name, sources)
+        return main_name, _run_protoc(main_name, sources, list(serialized.values()))
+    main.name = main.name or DEFAULT_FILE_NAME
+    _check_import_path(main.name)
+    if not sources:
+        return main.name, _assemble(main, serialized)
+    return main.name, _run_protoc(main.name, sources, [*serialized.values(), main])
 
 
 def _free_name(name: str, taken: set[str]) -> str:
@@ -89,18 +103,105 @@ def _check_import_path(name: str) -> None:
         raise InvalidSchemaError(f"reference name {name!r} is not a valid relative import path")
 
 
-def _run_protoc(
-    main_name: str, sources: dict[str, str], serialized: descriptor_pb2.FileDescriptorSet
-) -> bytes:
+def _write_sources(src: Path, sources: dict[str, str]) -> None:
+    for name, content in sources.items():
+        target = src / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8", errors="surrogatepass")
+
+
+def _compile_in_process(main_name: str, sources: dict[str, str]) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="spine-protoc-") as tmp:
+        src = Path(tmp)
+        _write_sources(src, sources)
+        return _get_protos(main_name, [src, OWN_PROTO_DIR, WELL_KNOWN_DIR]).SerializeToString()
+
+
+def _get_protos(main_name: str, include: list[Path]) -> FileSet:
+    with _PROTOC_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            generated = _protoc_compiler.get_protos(main_name.encode(), [str(p).encode() for p in include])
+        except _protoc_compiler.ProtocErrors as exc:
+            raise InvalidSchemaError(_describe_errors(exc.errors())) from exc
+    result = FileSet()
+    for module, code in generated:
+        proto_name = module.decode("utf-8").removesuffix("_pb2.py") + ".proto"
+        if proto_name != main_name and proto_name.startswith(BUILTIN_PREFIXES):
+            known = {f.name: f for f in _builtin(proto_name).file}
+            if proto_name in known:
+                result.file.append(known[proto_name])
+                continue
+        result.file.append(FileProto.FromString(_serialized_file(code.decode("utf-8"))))
+    return result
+
+
+def _serialized_file(code: str) -> bytes:
+    """The descriptor bytes protoc's Python generator embeds in ``AddSerializedFile(b'...')``."""
+    match = _EMBEDDED.search(code)
+    value = ast.literal_eval(match[1]) if match else None
+    if isinstance(value, bytes):
+        return value
+    raise InvalidSchemaError("protoc produced no descriptor for the schema")
+
+
+def _describe_errors(errors: list[_protoc_compiler.ProtocError]) -> str:
+    lines = []
+    for error in errors:
+        where = error.filename.decode("utf-8", "replace")
+        if error.line >= 0:
+            where += f":{error.line + 1}:{error.column + 1}"
+        lines.append(f"{where}: {error.message.decode('utf-8', 'replace').rstrip('.')}")
+    return _one_line(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin(name: str) -> FileSet:
+    """A built-in file (well-known type or Confluent's meta/decimal) with its dependencies."""
+    return _get_protos(name, [OWN_PROTO_DIR, WELL_KNOWN_DIR])
+
+
+def _assemble(main: FileProto, given: dict[str, FileProto]) -> bytes:
+    files: dict[str, FileProto] = {}
+
+    def need(name: str, chain: tuple[str, ...]) -> None:
+        if name in files:
+            return
+        if name in chain:
+            raise InvalidSchemaError(f"invalid Protobuf schema: import cycle through {name!r}")
+        if name in given:
+            for dependency in given[name].dependency:
+                need(dependency, (*chain, name))
+            files[name] = given[name]
+        elif name.startswith(BUILTIN_PREFIXES):
+            for builtin in _builtin(name).file:
+                files.setdefault(builtin.name, builtin)
+        else:
+            raise InvalidSchemaError(f"invalid Protobuf schema: import {name!r} is not among the references")
+
+    for dependency in main.dependency:
+        need(dependency, (main.name,))
+    result = FileSet(file=[*files.values(), main])
+    pool = descriptor_pool.DescriptorPool()
+    try:
+        for each in result.file:
+            pool.AddSerializedFile(each.SerializeToString())
+        pool.FindFileByName(main.name)
+    except Exception as exc:  # the pool raises TypeError, KeyError or a C++ error text depending on backend
+        message = str(exc).replace("Couldn't build proto file into descriptor pool: ", "")
+        raise InvalidSchemaError(f"invalid Protobuf descriptor: {_one_line([message])}") from exc
+    return result.SerializeToString()
+
+
+def _run_protoc(main_name: str, sources: dict[str, str], serialized: list[FileProto]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="spine-protoc-") as tmp:
         root = Path(tmp)
         src = root / "src"
         src.mkdir()
-        for name, content in sources.items():
-            target = src / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8", errors="surrogatepass")
+        _write_sources(src, sources)
         out = root / "out.bin"
+        given = root / "in.bin"
+        given.write_bytes(FileSet(file=serialized).SerializeToString())
         args = [
             sys.executable,
             "-m",
@@ -110,29 +211,26 @@ def _run_protoc(
             f"--proto_path={WELL_KNOWN_DIR}",
             "--include_imports",
             f"--descriptor_set_out={out}",
+            f"--descriptor_set_in={given}",
+            main_name,
         ]
-        if serialized.file:
-            given = root / "in.bin"
-            given.write_bytes(serialized.SerializeToString())
-            args.append(f"--descriptor_set_in={given}")
-        args.append(main_name)
         try:
             done = subprocess.run(args, capture_output=True, timeout=_TIMEOUT_SECONDS, check=False)
         except subprocess.TimeoutExpired as exc:
             raise InvalidSchemaError("protoc took too long to compile the schema") from exc
         if done.returncode != 0 or not out.exists():
-            raise InvalidSchemaError(_clean_error(done.stderr.decode("utf-8", "replace"), root))
+            stderr = done.stderr.decode("utf-8", "replace").replace(f"{src}/", "").replace(str(root), "")
+            raise InvalidSchemaError(_one_line([line.rstrip(".") for line in stderr.splitlines()]))
         return out.read_bytes()
 
 
-def _clean_error(stderr: str, root: Path) -> str:
-    lines = []
-    for line in stderr.splitlines():
-        line = line.replace(f"{root}/src/", "").replace(str(root), "").strip()
-        line = line.rstrip(".")
-        if line and not line.startswith("warning:") and line not in lines:
-            lines.append(line)
-    message = "; ".join(lines) or "protoc rejected the schema"
+def _one_line(lines: list[str]) -> str:
+    kept: list[str] = []
+    for line in lines:
+        line = " ".join(line.split())
+        if line and not line.startswith("warning:") and line not in kept:
+            kept.append(line)
+    message = "; ".join(kept) or "protoc rejected the schema"
     if len(message) > _MAX_ERROR_CHARS:
         message = message[: _MAX_ERROR_CHARS - 3] + "..."
-    return f"invalid Protobuf schema: {message}"
+    return message if message.startswith("invalid Protobuf") else f"invalid Protobuf schema: {message}"

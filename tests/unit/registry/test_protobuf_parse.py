@@ -122,3 +122,35 @@ def test_malformed_protobuf_raises_invalid_schema(text: str) -> None:
 def test_reference_names_must_be_relative_import_paths(name: str) -> None:
     with pytest.raises(InvalidSchemaError, match="import path"):
         proto('syntax = "proto3"; message A { int32 x = 1; }', {name: 'syntax = "proto3";'})
+
+
+def test_serialized_schema_with_serialized_reference_is_validated_in_process() -> None:
+    other = proto('syntax = "proto3"; package com.other; message Ref { int32 y = 1; }').formatted(
+        "serialized"
+    )
+    main = proto(
+        'syntax = "proto3"; import "other.proto"; message A { com.other.Ref r = 1; }',
+        {"other.proto": other},
+    ).formatted("serialized")
+    parsed = proto(main, {"other.proto": other})
+    assert isinstance(parsed, ProtobufSchema)
+    assert ".com.other.Ref" in parsed.messages
+    with pytest.raises(InvalidSchemaError, match=r"'other\.proto' is not among the references"):
+        proto(main)
+
+
+def test_serialized_descriptor_with_unresolvable_type_is_invalid() -> None:
+    bad = descriptor_pb2.FileDescriptorProto(name="bad.proto", syntax="proto3")
+    message = bad.message_type.add(name="M")
+    message.field.add(
+        name="x", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE, type_name=".Nope"
+    )
+    with pytest.raises(InvalidSchemaError, match="Nope"):
+        proto(base64.b64encode(bad.SerializeToString()).decode())
+
+
+def test_serialized_schema_with_text_reference_compiles_through_protoc() -> None:
+    other = 'syntax = "proto3"; message Ref { int32 y = 1; }'
+    main = proto('syntax = "proto3"; import "other.proto"; message A { Ref r = 1; }', {"other.proto": other})
+    again = proto(main.formatted("serialized"), {"other.proto": other})
+    assert again.canonical() == main.canonical()
