@@ -1,0 +1,536 @@
+"""The registry's use cases: register (Confluent and semver-gated), look up, check, delete, configure.
+
+It joins the pure checks (parsing, compatibility, semver, lint) to storage, and writes a schema event to
+the outbox in the same transaction as every change. It knows nothing about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
+from registry.errors import SemverError
+from registry.lint import LintConfig, LintFinding, Severity, lint_schema
+from registry.schemas import ParsedSchema, parse_schema, schema_type_of
+from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
+from registry.service_errors import (
+    IncompatibleSchemaError,
+    InvalidCompatibilityLevelError,
+    InvalidModeError,
+    LintRefusedError,
+    OperationNotPermittedError,
+    Problem,
+    ReferenceExistsError,
+    SchemaNotFoundError,
+    SemverUnderstatedError,
+    SubjectConfigNotFoundError,
+    SubjectModeNotFoundError,
+    SubjectNotFoundError,
+    SubjectNotSoftDeletedError,
+    SubjectSoftDeletedError,
+    VersionNotFoundError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
+)
+from registry.storage import Database, Reference, StoredSchema, VersionRow
+from registry.storage import repository as repo
+from registry.storage.cache import IdCache
+from registry.storage.tables import GLOBAL_SCOPE
+
+logger = logging.getLogger(__name__)
+
+EVENTS_TOPIC = "_spine.schemas"
+DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
+MODES = ("READWRITE", "READONLY", "IMPORT")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInput:
+    """A schema as a client submits it."""
+
+    schema: str
+    schema_type: str | None = None
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    subject: str
+    version: int
+    schema_id: int
+    semver: str
+
+
+@dataclass(slots=True)
+class PublishResult:
+    """The answer of the semver-gated publish (spine API)."""
+
+    subject: str
+    id: int | None
+    version: int | None
+    semver: str
+    change: str
+    reasons: list[str]
+    topic: str
+    lint: list[dict[str, str]]
+    incompatibilities: list[dict[str, str]]
+    dry_run: bool
+    notice: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def governed_topic(subject: str, major: int) -> str:
+    base = subject
+    for suffix in ("-value", "-key"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return f"{base}.v{major}"
+
+
+def parse_level(value: str) -> CompatibilityLevel:
+    try:
+        return CompatibilityLevel(str(value).upper())
+    except ValueError:
+        raise InvalidCompatibilityLevelError(
+            f"Invalid compatibility level. Valid values are {', '.join(c.value for c in CompatibilityLevel)}"
+        ) from None
+
+
+def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
+    return [Problem(f.path, f.message, f"lint:{f.rule}") for f in findings if f.severity is Severity.ERROR]
+
+
+def _finding_dicts(findings: Sequence[LintFinding]) -> list[dict[str, str]]:
+    return [
+        {"rule": f.rule, "severity": str(f.severity.value), "path": f.path, "message": f.message}
+        for f in findings
+    ]
+
+
+def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
+    return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
+
+
+class RegistryService:
+    def __init__(self, db: Database, *, events_topic: str = EVENTS_TOPIC) -> None:
+        self.db = db
+        self.events_topic = events_topic
+        self._schemas: IdCache[StoredSchema | None] = IdCache()
+        self._parsed: IdCache[ParsedSchema] = IdCache()
+
+    # -- parsing and lookups -------------------------------------------------------------------------
+
+    def stored(self, conn: Connection, schema_id: int) -> StoredSchema:
+        found = self._schemas.get_or_load(schema_id, lambda: repo.schema_by_id(conn, schema_id))
+        if found is None:
+            raise SchemaNotFoundError(f"Schema {schema_id} not found")
+        return found
+
+    def _reference_texts(self, conn: Connection, refs: Sequence[Reference]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for ref in refs:
+            row = repo.version(conn, ref.subject, ref.version)
+            if row is None:
+                raise SchemaNotFoundError(
+                    f"Reference {ref.name!r} points to subject {ref.subject!r} version {ref.version}, "
+                    "which does not exist"
+                )
+            stored = self.stored(conn, row.schema_id)
+            texts.update(self._reference_texts(conn, stored.references))
+            texts[ref.name] = stored.raw
+        return texts
+
+    def parse(self, conn: Connection, item: SchemaInput) -> ParsedSchema:
+        kind = schema_type_of(item.schema_type)
+        refs: Mapping[str, str] | None = self._reference_texts(conn, item.references) or None
+        return parse_schema(kind, item.schema, refs)
+
+    def parsed(self, conn: Connection, schema_id: int) -> ParsedSchema:
+        def load() -> ParsedSchema:
+            stored = self.stored(conn, schema_id)
+            refs = self._reference_texts(conn, stored.references) or None
+            return parse_schema(stored.schema_type, stored.raw, refs)
+
+        return self._parsed.get_or_load(schema_id, load)
+
+    def level(self, conn: Connection, subject: str | None) -> CompatibilityLevel:
+        if subject is not None:
+            level, _ = repo.get_config(conn, subject)
+            if level:
+                return CompatibilityLevel(level)
+        level, _ = repo.get_config(conn, None)
+        return CompatibilityLevel(level) if level else DEFAULT_LEVEL
+
+    def lint_config(self, conn: Connection, subject: str | None) -> LintConfig:
+        _, global_lint = repo.get_config(conn, None)
+        config = LintConfig.default() if global_lint is None else LintConfig.from_mapping(global_lint)
+        if subject is not None:
+            _, subject_lint = repo.get_config(conn, subject)
+            if subject_lint is not None:
+                config = config.merged(subject_lint)
+        return config
+
+    def mode(self, conn: Connection, subject: str | None) -> str:
+        if subject is not None:
+            found = repo.get_mode(conn, subject)
+            if found:
+                return found
+        return repo.get_mode(conn, None) or "READWRITE"
+
+    def _refuse_when_read_only(self, conn: Connection, subject: str) -> None:
+        if self.mode(conn, subject) == "READONLY":
+            raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+
+    def _lint(self, conn: Connection, subject: str, schema: ParsedSchema) -> list[LintFinding]:
+        findings = list(lint_schema(schema, self.lint_config(conn, subject)))
+        problems = _lint_problems(findings)
+        if problems:
+            raise LintRefusedError(
+                f"Schema for subject {subject!r} breaks {len(problems)} lint rule(s) of severity error",
+                problems,
+            )
+        return findings
+
+    def _compare_with(
+        self, conn: Connection, level: CompatibilityLevel, existing: Sequence[VersionRow]
+    ) -> list[ParsedSchema]:
+        if level is CompatibilityLevel.NONE or not existing:
+            return []
+        rows = existing if level.transitive else existing[-1:]
+        return [self.parsed(conn, row.schema_id) for row in rows]
+
+    def check(
+        self, conn: Connection, subject: str, new: ParsedSchema, existing: Sequence[VersionRow]
+    ) -> CompatibilityResult:
+        level = self.level(conn, subject)
+        return check_compatibility(level, new, self._compare_with(conn, level, existing))
+
+    def _assess(
+        self, conn: Connection, subject: str, new: ParsedSchema, latest: VersionRow | None
+    ) -> ChangeAssessment:
+        old = self.parsed(conn, latest.schema_id) if latest is not None else None
+        return assess_change(old, new, self.level(conn, subject))
+
+    def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
+        payload: dict[str, Any] = {
+            "type": kind,
+            "subject": subject,
+            "version": None,
+            "schema_id": None,
+            "semver": None,
+            "schema_type": None,
+            "change": None,
+            "compatibility": None,
+            "permanent": False,
+            "timestamp_ms": int(datetime.now(UTC).timestamp() * 1000),
+        }
+        payload.update(fields)
+        repo.enqueue(conn, self.events_topic, subject, payload)
+
+    def _append(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        semver: SemVer,
+        change: ChangeClass | None,
+    ) -> Registered:
+        schema_id = repo.store_schema(
+            conn, schema.schema_type.value, schema.canonical(), schema.raw, item.references
+        )
+        number = repo.add_version(conn, subject, schema_id, str(semver))
+        self._event(
+            conn,
+            "REGISTERED",
+            subject,
+            version=number,
+            schema_id=schema_id,
+            semver=str(semver),
+            schema_type=schema.schema_type.value,
+            change=change.value if change is not None else None,
+        )
+        return Registered(subject, number, schema_id, str(semver))
+
+    # -- registration ------------------------------------------------------------------------------
+
+    def register(self, subject: str, item: SchemaInput) -> Registered:
+        """Confluent semantics: reuse an existing version, else check the level (409) and append."""
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            existing = repo.versions(conn, subject)
+            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            known = repo.schema_id_by_fingerprint(conn, fp)
+            for row in existing:
+                if row.schema_id == known:
+                    return Registered(subject, row.version, row.schema_id, row.semver)
+            self._refuse_when_read_only(conn, subject)
+            self._lint(conn, subject, schema)
+            result = self.check(conn, subject, schema, existing)
+            if not result.compatible:
+                raise IncompatibleSchemaError(
+                    f"Schema being registered is incompatible with an earlier schema for subject "
+                    f'"{subject}", details: {result.messages()}',
+                    _incompatibility_problems(result),
+                )
+            latest = existing[-1] if existing else None
+            assessment = self._assess(conn, subject, schema, latest)
+            previous = SemVer.parse(latest.semver) if latest is not None else None
+            if assessment.change is ChangeClass.MAJOR and previous is not None:
+                semver = previous.bump(ChangeClass.MAJOR)
+            else:
+                semver = resolve_version(previous, None, assessment)
+            return self._append(conn, subject, schema, item, semver, assessment.change)
+
+    def publish(
+        self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
+    ) -> PublishResult:
+        """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            findings = self._lint(conn, subject, schema)
+            latest = repo.latest_version(conn, subject)
+            if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
+                conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            ):
+                major = SemVer.parse(latest.semver).major
+                return PublishResult(
+                    subject,
+                    latest.schema_id,
+                    latest.version,
+                    latest.semver,
+                    "NONE",
+                    [f"identical to version {latest.version}; nothing registered"],
+                    governed_topic(subject, major),
+                    _finding_dicts(findings),
+                    [],
+                    dry_run,
+                )
+            if not dry_run:
+                self._refuse_when_read_only(conn, subject)
+            assessment = self._assess(conn, subject, schema, latest)
+            if latest is not None and assessment.change is not ChangeClass.MAJOR:
+                transitive = self.check(conn, subject, schema, repo.versions(conn, subject))
+                if not transitive.compatible:
+                    raise IncompatibleSchemaError(
+                        f"Schema for subject {subject!r} is incompatible with an earlier version",
+                        _incompatibility_problems(transitive),
+                    )
+            previous = SemVer.parse(latest.semver) if latest is not None else None
+            wanted = SemVer.parse(declared) if declared else None
+            try:
+                semver = resolve_version(previous, wanted, assessment)
+            except SemverError as exc:
+                incompatible = [Problem(i.path, i.message, i.kind) for i in assessment.incompatibilities]
+                if wanted is None and assessment.change is ChangeClass.MAJOR:
+                    raise IncompatibleSchemaError(str(exc), incompatible) from exc
+                problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
+                raise SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")]) from exc
+            topic = governed_topic(subject, semver.major)
+            notice = None
+            if assessment.change is ChangeClass.MAJOR and previous is not None:
+                notice = (
+                    f"MAJOR change: the governed topic moves from "
+                    f"{governed_topic(subject, previous.major)} to {topic}"
+                )
+            registered: Registered | None = None
+            if not dry_run:
+                registered = self._append(conn, subject, schema, item, semver, assessment.change)
+            return PublishResult(
+                subject=subject,
+                id=registered.schema_id if registered else None,
+                version=registered.version if registered else None,
+                semver=str(semver),
+                change=assessment.change.value,
+                reasons=list(assessment.reasons) + ([notice] if notice else []),
+                topic=topic,
+                lint=_finding_dicts(findings),
+                incompatibilities=[
+                    {"path": i.path, "message": i.message, "kind": i.kind}
+                    for i in assessment.incompatibilities
+                ],
+                dry_run=dry_run,
+                notice=notice,
+            )
+
+    def rollback(self, subject: str, to: int, declared: str | None = None) -> PublishResult:
+        with self.db.read() as conn:
+            row = self.version_row(conn, subject, to, include_deleted=True)
+            stored = self.stored(conn, row.schema_id)
+        item = SchemaInput(stored.raw, stored.schema_type, stored.references)
+        return self.publish(subject, item, declared)
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def version_row(
+        self, conn: Connection, subject: str, number: int | None, *, include_deleted: bool = False
+    ) -> VersionRow:
+        """``number`` None or -1 means the latest version."""
+        if not repo.versions(conn, subject, include_deleted=True):
+            raise SubjectNotFoundError(subject)
+        if number is None or number == -1:
+            row = repo.latest_version(conn, subject, include_deleted=include_deleted)
+        else:
+            row = repo.version(conn, subject, number)
+            if row is not None and row.deleted and not include_deleted:
+                row = None
+        if row is None:
+            if not include_deleted and not repo.versions(conn, subject):
+                raise SubjectNotFoundError(subject)
+            raise VersionNotFoundError(subject, "latest" if number in (None, -1) else str(number))
+        return row
+
+    def check_against(
+        self, subject: str, number: int | None, item: SchemaInput, *, all_versions: bool
+    ) -> CompatibilityResult:
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+            if all_versions:
+                return self.check(conn, subject, schema, repo.versions(conn, subject))
+            row = self.version_row(conn, subject, number)
+            level = self.level(conn, subject)
+            if level is CompatibilityLevel.NONE:
+                return CompatibilityResult()
+            return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
+
+    def lookup(self, subject: str, item: SchemaInput, *, include_deleted: bool) -> VersionRow:
+        with self.db.read() as conn:
+            rows = repo.versions(conn, subject, include_deleted=True)
+            if not rows:
+                raise SubjectNotFoundError(subject)
+            schema = self.parse(conn, item)
+            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            known = repo.schema_id_by_fingerprint(conn, fp)
+            for row in reversed(rows):
+                if row.schema_id == known and (include_deleted or not row.deleted):
+                    return row
+        raise SchemaNotFoundError("Schema not found")
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            rows = repo.versions(conn, subject, include_deleted=True)
+            if not rows:
+                repo.purge(conn, subject, None)
+                raise SubjectNotFoundError(subject)
+            live = [r for r in rows if not r.deleted]
+            if permanent:
+                if live:
+                    raise SubjectNotSoftDeletedError(subject)
+                repo.purge(conn, subject, None)
+            else:
+                if not live:
+                    raise SubjectSoftDeletedError(subject)
+                self._refuse_when_read_only(conn, subject)
+                repo.mark_deleted(conn, subject, None)
+            self._event(conn, "DELETED", subject, permanent=permanent)
+            return [r.version for r in (rows if permanent else live)]
+
+    def delete_version(self, subject: str, number: int | None, *, permanent: bool) -> int:
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            row = self.version_row(conn, subject, number, include_deleted=permanent or number is not None)
+            if permanent:
+                if not row.deleted:
+                    raise VersionNotSoftDeletedError(subject, row.version)
+                repo.purge(conn, subject, row.version)
+            else:
+                if row.deleted:
+                    raise VersionSoftDeletedError(subject, row.version)
+                if repo.referenced_by(conn, subject, row.version):
+                    raise ReferenceExistsError(
+                        f"One or more references exist to the schema {{subject={subject},"
+                        f"version={row.version}}}"
+                    )
+                repo.mark_deleted(conn, subject, row.version)
+            self._event(
+                conn, "DELETED", subject, version=row.version, schema_id=row.schema_id, permanent=permanent
+            )
+            return row.version
+
+    def deprecate(self, subject: str, number: int) -> VersionRow:
+        with self.db.write() as conn:
+            row = self.version_row(conn, subject, number)
+            repo.mark_deprecated(conn, subject, row.version)
+            self._event(
+                conn, "DEPRECATED", subject, version=row.version, schema_id=row.schema_id, semver=row.semver
+            )
+            return repo.version(conn, subject, row.version) or row
+
+    # -- configuration and mode ----------------------------------------------------------------------
+
+    def get_level(self, subject: str | None, *, default_to_global: bool) -> CompatibilityLevel:
+        with self.db.read() as conn:
+            if subject is not None and not default_to_global:
+                level, _ = repo.get_config(conn, subject)
+                if not level:
+                    raise SubjectConfigNotFoundError(subject)
+                return CompatibilityLevel(level)
+            return self.level(conn, subject)
+
+    def set_level(self, subject: str | None, value: str) -> CompatibilityLevel:
+        level = parse_level(value)
+        with self.db.write() as conn:
+            repo.put_config(conn, subject, compatibility=level.value)
+            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE, compatibility=level.value)
+        return level
+
+    def clear_level(self, subject: str | None) -> CompatibilityLevel:
+        with self.db.write() as conn:
+            level, _ = repo.get_config(conn, subject)
+            if subject is not None and not level:
+                raise SubjectNotFoundError(subject)
+            repo.clear_compatibility(conn, subject)
+            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE)
+            return CompatibilityLevel(level) if level else DEFAULT_LEVEL
+
+    def get_lint(self, subject: str | None) -> dict[str, Any]:
+        with self.db.read() as conn:
+            _, stored = repo.get_config(conn, subject)
+            return stored or {}
+
+    def set_lint(self, subject: str | None, config: dict[str, Any]) -> dict[str, Any]:
+        LintConfig.from_mapping(config)
+        with self.db.write() as conn:
+            repo.put_config(conn, subject, lint=config)
+            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE)
+        return config
+
+    def get_mode(self, subject: str | None, *, default_to_global: bool = True) -> str:
+        with self.db.read() as conn:
+            if subject is not None and not default_to_global:
+                found = repo.get_mode(conn, subject)
+                if not found:
+                    raise SubjectModeNotFoundError(subject)
+                return found
+            return self.mode(conn, subject)
+
+    def set_mode(self, subject: str | None, value: str) -> str:
+        wanted = str(value).upper()
+        if wanted not in MODES:
+            raise InvalidModeError(f"Invalid mode. Valid values are {', '.join(MODES)}")
+        with self.db.write() as conn:
+            repo.put_mode(conn, subject, wanted)
+            self._event(conn, "MODE_CHANGED", subject or GLOBAL_SCOPE)
+        return wanted
+
+    def delete_mode(self, subject: str) -> str:
+        with self.db.write() as conn:
+            found = repo.get_mode(conn, subject)
+            if not found:
+                raise SubjectModeNotFoundError(subject)
+            repo.delete_mode(conn, subject)
+            self._event(conn, "MODE_CHANGED", subject)
+            return found
