@@ -190,7 +190,7 @@ class _Normalizer:
         if full in self.names or full in PRIMITIVES:
             raise self.fail(path, f"type {full!r} is defined more than once")
         inner_ns = full.rpartition(".")[0]
-        result: dict[str, Json] = {k: v for k, v in node.items() if k != "namespace"}
+        result: dict[str, Json] = {k: v for k, v in node.items() if k not in ("namespace", "fields")}
         result["name"] = full
         if "aliases" in node:
             result["aliases"] = [_qualify(alias, inner_ns) for alias in _strings(node["aliases"])]
@@ -221,8 +221,51 @@ class _Normalizer:
             if tags is not None and _strings(tags) != tags:
                 raise self.fail(where, f"'{TAGS_KEY}' must be a list of strings")
             typ = self.normalize(field["type"], namespace, f"{path}/fields/{field['name']}/type")
+            if "default" in field and not self._default_fits(typ, field["default"]):
+                raise self.fail(
+                    f"{path}/fields/{field['name']}/default",
+                    f"default {json.dumps(field['default'])[:40]} of field {field['name']!r} does not "
+                    "match its type (for a union, its first branch)",
+                )
             result.append({**field, "type": typ})
         return result
+
+    def _default_fits(self, node: Json, value: Json) -> bool:
+        if isinstance(node, list):
+            return bool(node) and self._default_fits(node[0], value)
+        if isinstance(node, str) and node not in PRIMITIVES:
+            node = self.names.get(node)
+            if node is None or (node["type"] in ("record", "error") and "fields" not in node):
+                return True  # a record still being defined (recursive type)
+        kind = node if isinstance(node, str) else node["type"]
+        checks: dict[str, bool] = {
+            "null": value is None,
+            "boolean": isinstance(value, bool),
+            "int": _is_int(value) and -(2**31) <= value < 2**31,
+            "long": _is_int(value) and -(2**63) <= value < 2**63,
+            "float": _is_number(value),
+            "double": _is_number(value),
+            "bytes": isinstance(value, str),
+            "string": isinstance(value, str),
+            "fixed": isinstance(value, str),
+            "enum": isinstance(value, str) and value in node.get("symbols", ())
+            if isinstance(node, dict)
+            else False,
+        }
+        if kind in checks:
+            return checks[kind]
+        if kind == "array":
+            return isinstance(value, list) and all(self._default_fits(node["items"], v) for v in value)
+        if kind == "map":
+            return isinstance(value, dict) and all(
+                self._default_fits(node["values"], v) for v in value.values()
+            )
+        if kind in ("record", "error"):
+            return isinstance(value, dict) and all(
+                self._default_fits(f["type"], value[f["name"]]) if f["name"] in value else "default" in f
+                for f in node.get("fields", ())
+            )
+        return True
 
     def _check_enum(self, node: dict[str, Json], path: str) -> None:
         symbols = node.get("symbols")
@@ -232,6 +275,14 @@ class _Normalizer:
             raise self.fail(path, "enum symbols must be unique")
         if "default" in node and node["default"] not in symbols:
             raise self.fail(path, f"enum default {node['default']!r} is not one of its symbols")
+
+
+def _is_int(value: Json) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Json) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def union_key(node: Json) -> str:

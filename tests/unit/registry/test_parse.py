@@ -76,6 +76,11 @@ def test_avro_tags_are_listed_with_dotted_paths() -> None:
         '["int", "int"]',
         '{"type": "array"}',
         '{"type": "record", "name": "1bad", "fields": []}',
+        '{"type": "record", "name": "R", "fields": [{"name": "a", "type": ["null", "string"], '
+        '"default": "x"}]}',
+        '{"type": "record", "name": "R", "fields": [{"name": "a", "type": "int", "default": 2147483648}]}',
+        '{"type": "record", "name": "R", "fields": [{"name": "a", "type": {"type": "enum", "name": "E", '
+        '"symbols": ["A"]}, "default": "B"}]}',
     ],
 )
 def test_malformed_avro_raises_invalid_schema(text: str) -> None:
@@ -127,3 +132,13 @@ def test_json_tags_follow_properties_and_refs() -> None:
 def test_malformed_json_schema_raises_invalid_schema(text: str) -> None:
     with pytest.raises(InvalidSchemaError):
         parse_schema(SchemaType.JSON, text)
+
+
+def test_avro_defaults_follow_the_first_union_branch_and_nested_types() -> None:
+    parsed = avro_record(
+        field("a", ["string", "null"], default="x"),
+        field("b", {"type": "array", "items": "long"}, default=[1, 2]),
+        field("c", {"type": "record", "name": "In", "fields": [field("v", "int", default=1)]}, default={}),
+        field("d", ["null", "com.example.User"], default=None),
+    )
+    assert parsed.schema_type is SchemaType.AVRO
