@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +56,26 @@ message Payment {
 """
 
 
-def sr_client(registry: RunningRegistry, role: str = "producer") -> SchemaRegistryClient:
-    return SchemaRegistryClient(
-        {
-            "url": registry.url,
-            "bearer.auth.credentials.source": "STATIC_TOKEN",
-            "bearer.auth.token": getattr(registry.tokens, role),
-            "bearer.auth.logical.cluster": "spine",
-        }
-    )
+@pytest.fixture
+def sr_client(registry_server: RunningRegistry) -> Iterator[Callable[..., SchemaRegistryClient]]:
+    """Real SchemaRegistryClients with a static bearer token for a role; closed after the test."""
+    made: list[SchemaRegistryClient] = []
+
+    def make(role: str = "producer") -> SchemaRegistryClient:
+        client = SchemaRegistryClient(
+            {
+                "url": registry_server.url,
+                "bearer.auth.credentials.source": "STATIC_TOKEN",
+                "bearer.auth.token": getattr(registry_server.tokens, role),
+                "bearer.auth.logical.cluster": "spine",
+            }
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
 
 
 def round_trip(
@@ -92,16 +103,18 @@ def round_trip(
 
 
 def test_avro_serializer_round_trip_through_the_broker(
-    registry_server: RunningRegistry, kafka_settings: KafkaSettings, topic_factory: Callable[..., str]
+    sr_client: Callable[..., SchemaRegistryClient],
+    kafka_settings: KafkaSettings,
+    topic_factory: Callable[..., str],
 ) -> None:
-    client = sr_client(registry_server)
+    client = sr_client()
     topic = topic_factory()
     value = {"id": "p-1", "amount": 1250}
     got = round_trip(
         kafka_settings,
         topic,
         AvroSerializer(client, AVRO),
-        AvroDeserializer(sr_client(registry_server, "consumer")),
+        AvroDeserializer(sr_client("consumer")),
         value,
     )
     assert got == value
@@ -111,23 +124,25 @@ def test_avro_serializer_round_trip_through_the_broker(
 
 
 def test_json_serializer_round_trip_through_the_broker(
-    registry_server: RunningRegistry, kafka_settings: KafkaSettings, topic_factory: Callable[..., str]
+    sr_client: Callable[..., SchemaRegistryClient],
+    kafka_settings: KafkaSettings,
+    topic_factory: Callable[..., str],
 ) -> None:
-    client = sr_client(registry_server)
+    client = sr_client()
     topic = topic_factory()
     value = {"id": "p-2", "amount": 7}
     got = round_trip(
         kafka_settings,
         topic,
         JSONSerializer(JSON_SCHEMA, client),
-        JSONDeserializer(None, schema_registry_client=sr_client(registry_server, "consumer")),
+        JSONDeserializer(None, schema_registry_client=sr_client("consumer")),
         value,
     )
     assert got == value
 
 
 def test_protobuf_serializer_round_trip_through_the_broker(
-    registry_server: RunningRegistry,
+    sr_client: Callable[..., SchemaRegistryClient],
     kafka_settings: KafkaSettings,
     topic_factory: Callable[..., str],
     tmp_path: Path,
@@ -140,7 +155,7 @@ def test_protobuf_serializer_round_trip_through_the_broker(
         payment_cls = importlib.import_module(f"{module_name}_pb2").Payment
     finally:
         sys.path.remove(str(tmp_path))
-    client = sr_client(registry_server)
+    client = sr_client()
     topic = topic_factory()
     serializer = ProtobufSerializer(payment_cls, client, {"use.deprecated.format": False})
     deserializer = ProtobufDeserializer(payment_cls, {"use.deprecated.format": False})
@@ -153,8 +168,8 @@ def test_protobuf_serializer_round_trip_through_the_broker(
     assert serialized.schema_str
 
 
-def test_client_admin_calls_and_errors(registry_server: RunningRegistry) -> None:
-    client = sr_client(registry_server)
+def test_client_admin_calls_and_errors(sr_client: Callable[..., SchemaRegistryClient]) -> None:
+    client = sr_client()
     schema_id = client.register_schema("admin-value", Schema(AVRO, "AVRO"))
     assert client.get_schema(schema_id).schema_str
     assert client.get_subjects() == ["admin-value"]
@@ -168,7 +183,7 @@ def test_client_admin_calls_and_errors(registry_server: RunningRegistry) -> None
     with pytest.raises(SchemaRegistryError) as forbidden:
         client.set_compatibility(level="FULL")
     assert forbidden.value.error_code == 40301
-    admin = sr_client(registry_server, "admin")
+    admin = sr_client("admin")
     admin.set_compatibility("admin-value", "FULL")
     assert client.get_compatibility("admin-value") == "FULL"
     assert client.delete_subject("admin-value") == [1]
