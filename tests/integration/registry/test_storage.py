@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from registry.service import RegistryService, SchemaInput
 from registry.storage import Database, Reference
 from registry.storage import repository as repo
 
@@ -71,3 +73,37 @@ def test_migrations_are_idempotent_on_restart(tmp_path: Path) -> None:
     _publish(db, "s", 1)
     with db.read() as conn:
         assert repo.subject_names(conn) == ["s"]
+
+
+def _fifty_registrations(db: Database) -> None:
+    service = RegistryService(db)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        done = list(pool.map(lambda n: service.register("pay-value", SchemaInput(_record(n))), range(50)))
+    assert sorted(r.version for r in done) == list(range(1, 51))
+    assert len({r.schema_id for r in done}) == 50
+    with db.read() as conn:
+        semvers = [v.semver for v in repo.versions(conn, "pay-value")]
+    assert semvers[0] == "1.0.0"
+    assert semvers[-1] == "1.0.49"
+
+
+def _record(n: int) -> str:
+    fields = [{"name": "id", "type": "string", "doc": "Id."}]
+    return json.dumps(
+        {"type": "record", "name": "Pay", "namespace": "x", "doc": f"Pay {n}.", "fields": fields}
+    )
+
+
+def test_fifty_concurrent_registrations_through_the_service_on_sqlite(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'registry.db'}")
+    db.migrate()
+    _fifty_registrations(db)
+
+
+def test_fifty_concurrent_registrations_through_the_service_on_postgres(
+    database_factory: Callable[[], str],
+) -> None:
+    db = Database(database_factory())
+    db.migrate()
+    _fifty_registrations(db)
+    db.dispose()
