@@ -16,7 +16,8 @@ from google.protobuf.message import DecodeError, Message
 
 from registry.errors import InvalidSchemaError
 from registry.schemas.model import ParsedSchema, SchemaType, TaggedField
-from registry.schemas.protoc import compile_schema
+from registry.schemas.proto_text import render_proto
+from registry.schemas.protoc import compile_schema, decode_serialized
 from registry.schemas.wire import field_values, without_field
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class ProtobufSchema(ParsedSchema):
         self.raw = raw
         self.file = file
         self.dependencies = dependencies
+        self._text: str | None = None
         self.messages: dict[str, MessageProto] = {}
         self.enums: dict[str, EnumProto] = {}
         for each in [*dependencies, file]:
@@ -74,9 +76,13 @@ class ProtobufSchema(ParsedSchema):
         return self._without_docs
 
     def formatted(self, fmt: str | None) -> str:
+        """``serialized``: base64 FileDescriptorProto; otherwise .proto text (rendered if sent serialized)."""
         if fmt == "serialized":
             return base64.b64encode(self.file.SerializeToString(deterministic=True)).decode("ascii")
-        return self.raw
+        if self._text is None:
+            rendered = render_proto(self.file) if decode_serialized(self.raw) is not None else None
+            self._text = rendered or self.raw
+        return self._text
 
     def tagged_fields(self) -> list[TaggedField]:
         """Paths are relative to the first message (Confluent's default); other messages not reached from

@@ -63,7 +63,7 @@ def test_serialized_descriptor_round_trips_to_the_same_canonical_and_tags() -> N
     again = parse_schema(SchemaType.PROTOBUF, serialized)
     assert again.canonical() == text.canonical()
     assert again.tagged_fields() == text.tagged_fields()
-    assert again.formatted(None) == serialized
+    assert again.formatted("serialized") == serialized
 
 
 def test_serialized_descriptor_without_json_names_matches_text() -> None:
@@ -154,3 +154,38 @@ def test_serialized_schema_with_text_reference_compiles_through_protoc() -> None
     main = proto('syntax = "proto3"; import "other.proto"; message A { Ref r = 1; }', {"other.proto": other})
     again = proto(main.formatted("serialized"), {"other.proto": other})
     assert again.canonical() == main.canonical()
+
+
+PROTO2 = """
+syntax = "proto2";
+package x.y;
+option java_package = "com.x";
+message A {
+  optional int32 a = 1 [default = 5, deprecated = true];
+  required string b = 2 [default = "hi\\"x"];
+  repeated int32 c = 3 [packed = true];
+  oneof o { string d = 4; int64 e = 5; }
+  map<string, A> m = 6;
+  extensions 100 to 199;
+  reserved 10, 12 to 15;
+  reserved "zz";
+  enum E { option allow_alias = true; E0 = 0; E1 = 1; E2 = 1; reserved 5 to 7; }
+  optional E ee = 7 [default = E1];
+  optional bytes bb = 8 [default = "\\001"];
+}
+extend A { optional int32 ext = 100; }
+service S { rpc Call(A) returns (stream A); }
+"""
+
+
+@pytest.mark.parametrize("text", [USER, PROTO2, 'syntax = "proto3"; message B { optional string s = 1; }'])
+def test_serialized_registration_is_shown_as_equivalent_proto_text(text: str) -> None:
+    serialized = proto(text).formatted("serialized")
+    shown = proto(serialized).formatted(None)
+    assert shown.startswith("syntax = ")
+    assert proto(shown).canonical() == proto(text).canonical()
+    assert proto(shown).tagged_fields() == proto(text).tagged_fields()
+
+
+def test_text_registration_is_shown_as_submitted() -> None:
+    assert proto(USER).formatted(None) == USER
