@@ -14,6 +14,7 @@ import ast
 import base64
 import binascii
 import functools
+import importlib.util
 import logging
 import re
 import subprocess
@@ -35,11 +36,29 @@ logger = logging.getLogger(__name__)
 WELL_KNOWN_DIR = Path(grpc_tools.__file__).parent / "_proto"
 OWN_PROTO_DIR = Path(__file__).parent / "proto"
 DEFAULT_FILE_NAME = "schema.proto"
-BUILTIN_PREFIXES = ("google/protobuf/", "confluent/")
+BUILTIN_PREFIXES = ("google/protobuf/", "google/type/", "confluent/")
 _TIMEOUT_SECONDS = 60
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
 _MAX_ERROR_CHARS = 600
 _PROTOC_LOCK = threading.Lock()
+
+
+def _google_types_root() -> Path | None:
+    """The directory holding ``google/type/*.proto`` (googleapis-common-protos), when installed."""
+    spec = importlib.util.find_spec("google.type")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "date.proto").exists():
+            return Path(location).parent.parent
+    return None
+
+
+def include_paths() -> list[Path]:
+    """Where imports resolve after the schema's own references: Confluent's files, well-known types, and
+    Google's common types (``google/type/…``), which Confluent clients also treat as built in."""
+    google_types = _google_types_root()
+    return [OWN_PROTO_DIR, WELL_KNOWN_DIR, *([google_types] if google_types else [])]
+
+
 _EMBEDDED = re.compile(r"AddSerializedFile\((b'(?:[^'\\]|\\.)*')\)")
 
 FileSet = descriptor_pb2.FileDescriptorSet
@@ -114,7 +133,7 @@ def _compile_in_process(main_name: str, sources: dict[str, str]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="spine-protoc-") as tmp:
         src = Path(tmp)
         _write_sources(src, sources)
-        return _get_protos(main_name, [src, OWN_PROTO_DIR, WELL_KNOWN_DIR]).SerializeToString()
+        return _get_protos(main_name, [src, *include_paths()]).SerializeToString()
 
 
 def _get_protos(main_name: str, include: list[Path]) -> FileSet:
@@ -158,7 +177,7 @@ def _describe_errors(errors: list[_protoc_compiler.ProtocError]) -> str:
 @functools.lru_cache(maxsize=64)
 def _builtin(name: str) -> FileSet:
     """A built-in file (well-known type or Confluent's meta/decimal) with its dependencies."""
-    return _get_protos(name, [OWN_PROTO_DIR, WELL_KNOWN_DIR])
+    return _get_protos(name, include_paths())
 
 
 def _assemble(main: FileProto, given: dict[str, FileProto]) -> bytes:
@@ -207,8 +226,7 @@ def _run_protoc(main_name: str, sources: dict[str, str], serialized: list[FilePr
             "-m",
             "grpc_tools.protoc",
             f"--proto_path={src}",
-            f"--proto_path={OWN_PROTO_DIR}",
-            f"--proto_path={WELL_KNOWN_DIR}",
+            *(f"--proto_path={path}" for path in include_paths()),
             "--include_imports",
             f"--descriptor_set_out={out}",
             f"--descriptor_set_in={given}",

@@ -189,3 +189,14 @@ def test_serialized_registration_is_shown_as_equivalent_proto_text(text: str) ->
 
 def test_text_registration_is_shown_as_submitted() -> None:
     assert proto(USER).formatted(None) == USER
+
+
+def test_google_common_types_resolve_without_references_as_confluent_clients_expect() -> None:
+    text = (
+        'syntax = "proto3"; import "google/type/date.proto"; import "google/type/money.proto";'
+        "message Order { google.type.Date placed_on = 1; google.type.Money total = 2; }"
+    )
+    parsed = proto(text)
+    assert isinstance(parsed, ProtobufSchema)
+    assert {".google.type.Date", ".google.type.Money"} <= set(parsed.messages)
+    assert proto(parsed.formatted("serialized")).canonical() == parsed.canonical()
