@@ -56,6 +56,9 @@ def parse_schema(
         raise
     except RecursionError as exc:
         raise InvalidSchemaError(f"{kind.value} schema is nested too deeply") from exc
+    except Exception as exc:  # a parser bug must still answer 422, not 500; logged to be fixed
+        logger.warning("unexpected error parsing a %s schema", kind.value, exc_info=True)
+        raise InvalidSchemaError(f"{kind.value} schema could not be parsed: {exc}") from exc
 
 
 __all__ = [
