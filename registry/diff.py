@@ -80,7 +80,8 @@ class _AvroDiff:
             o_logical = o.get("logicalType") if isinstance(o, dict) else None
             n_logical = n.get("logicalType") if isinstance(n, dict) else None
             if o_logical != n_logical:
-                return [SchemaChange(where, f"logical type changed from {o_logical} to {n_logical}", MAJOR)]
+                text = f"logical type changed from {o_logical} to {n_logical}"
+                return [SchemaChange(where, text, self.classify(old_node, new_node, path))]
             return []
         changes: list[SchemaChange] = []
         if o["name"] != n["name"]:

@@ -82,7 +82,7 @@ class _Resolver:
             return self.check(reader["items"], writer["items"], f"{path}/items")
         if r_type == "map":
             return self.check(reader["values"], writer["values"], f"{path}/values")
-        return []
+        return _logical(reader, writer, path)
 
     def _type_mismatch(self, reader: Json, writer: Json, path: str) -> Incompatibility:
         return Incompatibility(
@@ -154,7 +154,7 @@ class _Resolver:
                             "fixed-size-changed",
                         )
                     ]
-                return []
+                return _logical(reader, writer, path)
             return self._record(reader, writer, path)
         finally:
             self.visiting.discard(key)
@@ -190,6 +190,22 @@ class _Resolver:
                     )
                 )
         return found
+
+
+def _logical(reader: Json, writer: Json, path: str) -> list[Incompatibility]:
+    """Both sides annotate the same physical type with different meanings (e.g. millis vs micros)."""
+    r = reader if isinstance(reader, dict) else {}
+    w = writer if isinstance(writer, dict) else {}
+    r_logical, w_logical = r.get("logicalType"), w.get("logicalType")
+    if r_logical is None or w_logical is None:
+        return []
+    if r_logical != w_logical:
+        message = f"logical type {r_logical} in the reader but {w_logical} in the writer"
+        return [Incompatibility(f"{path}/logicalType", message, "logical-type-changed")]
+    if r_logical == "decimal" and r.get("scale", 0) != w.get("scale", 0):
+        message = f"decimal scale {r.get('scale', 0)} in the reader but {w.get('scale', 0)} in the writer"
+        return [Incompatibility(f"{path}/scale", message, "decimal-scale-changed")]
+    return []
 
 
 def _same_name(reader: Json, writer: Json) -> bool:

@@ -196,3 +196,21 @@ def test_forward_and_full_transitive_catch_what_the_latest_hides(
     v2 = avro_record(field("id", "string"), field("email", "string", default=""))
     v3 = avro_record(field("id", "string"), field("x", "int", default=0))
     assert check_compatibility(level, v3, [v1, v2]).compatible is compatible
+
+
+def test_changing_the_meaning_of_a_logical_type_is_incompatible() -> None:
+    millis = avro({"type": "long", "logicalType": "timestamp-millis"})
+    micros = avro({"type": "long", "logicalType": "timestamp-micros"})
+    [problem] = can_read(micros, millis)
+    assert problem.kind == "logical-type-changed"
+    assert can_read(avro("long"), millis) == []
+    assert can_read(millis, avro("long")) == []
+
+
+def test_decimal_scale_change_is_incompatible_but_precision_growth_is_not() -> None:
+    def decimal(precision: int, scale: int) -> dict[str, object]:
+        return {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}
+
+    assert can_read(avro(decimal(10, 2)), avro(decimal(8, 2))) == []
+    [problem] = can_read(avro(decimal(10, 3)), avro(decimal(10, 2)))
+    assert problem.kind == "decimal-scale-changed"
