@@ -112,7 +112,7 @@ class _Resolver:
         branches = [self.reader.resolve(branch) for branch in reader]
         w_type = type_name(writer)
         same = [b for b in branches if type_name(b) == w_type and _same_name(b, writer)]
-        candidates = same or [b for b in branches if type_name(b) == w_type]
+        candidates = same if w_type in NAMED else same or [b for b in branches if type_name(b) == w_type]
         candidates += [b for b in branches if type_name(b) in PROMOTIONS.get(w_type, frozenset())]
         for branch in candidates:
             if not self.check(branch, writer, path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from registry.compatibility.model import Incompatibility
@@ -140,9 +141,13 @@ class _Checker:
         r_extra, w_extra = reader.get("additionalProperties", {}), writer.get("additionalProperties", {})
         for name, w_prop in w_props.items():
             prop_path = f"{path}/properties/{name}"
+            patterns = _matching_patterns(reader.get("patternProperties"), name)
             if name in r_props:
                 found.extend(self.check(r_props[name], w_prop, prop_path))
-            elif r_extra is False and name not in _dict(reader.get("patternProperties")):
+            elif patterns:
+                for pattern_schema in patterns:
+                    found.extend(self.check(pattern_schema, w_prop, prop_path))
+            elif r_extra is False:
                 found.append(
                     Incompatibility(
                         prop_path,
@@ -290,6 +295,18 @@ def _merge(base: dict[str, Json], extra: dict[str, Json]) -> dict[str, Json]:
         else:
             merged[key] = value
     return merged
+
+
+def _matching_patterns(patterns: Json, name: str) -> list[Json]:
+    """Schemas of the ``patternProperties`` whose regular expression matches ``name``."""
+    matched = []
+    for pattern, schema in _dict(patterns).items():
+        try:
+            if re.search(pattern, name):
+                matched.append(schema)
+        except re.error:
+            continue
+    return matched
 
 
 def _number(value: Json) -> bool:

@@ -214,3 +214,29 @@ def test_decimal_scale_change_is_incompatible_but_precision_growth_is_not() -> N
     assert can_read(avro(decimal(10, 2)), avro(decimal(8, 2))) == []
     [problem] = can_read(avro(decimal(10, 3)), avro(decimal(10, 2)))
     assert problem.kind == "decimal-scale-changed"
+
+
+def test_enum_rename_needs_an_alias() -> None:
+    old = avro({"type": "enum", "name": "Color", "symbols": ["RED"]})
+    renamed = avro({"type": "enum", "name": "Colour", "symbols": ["RED"]})
+    aliased = avro({"type": "enum", "name": "Colour", "symbols": ["RED"], "aliases": ["Color"]})
+    assert [i.kind for i in can_read(renamed, old)] == ["name-mismatch"]
+    assert can_read(aliased, old) == []
+
+
+def test_record_inside_map_inside_union_reports_the_full_path() -> None:
+    def doc(inner: list[dict[str, object]]) -> dict[str, object]:
+        item = {"type": "record", "name": "Item", "fields": inner}
+        return field("items", ["null", {"type": "map", "values": item}], default=None)
+
+    old = avro_record(doc([field("n", "int")]))
+    new = avro_record(doc([field("n", "int"), field("m", "int")]))
+    [problem] = can_read(new, old)
+    assert problem.path == "/fields/items/type/1/values/fields/m"
+
+
+def test_union_of_records_matches_branches_by_name() -> None:
+    a = {"type": "record", "name": "A", "fields": [field("x", "int")]}
+    b = {"type": "record", "name": "B", "fields": [field("y", "string")]}
+    assert can_read(avro([a, b]), avro([b, a])) == []
+    assert [i.kind for i in can_read(avro([a]), avro([a, b]))] == ["union-branch-missing"]

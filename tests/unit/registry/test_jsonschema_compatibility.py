@@ -108,3 +108,32 @@ def test_any_of_branches_are_matched() -> None:
 def test_recursive_refs_terminate() -> None:
     tree = obj({"child": {"$ref": "#"}, "v": {"type": "string"}})
     assert problems(tree, tree) == []
+
+
+def test_const_is_an_enum_of_one() -> None:
+    assert problems({"const": "a"}, {"enum": ["a", "b"]}) == [("/enum", "enum-narrowed")]
+    assert problems({"enum": ["a", "b"]}, {"const": "a"}) == []
+
+
+def test_additional_properties_schema_constrains_writer_properties() -> None:
+    reader = {"type": "object", "additionalProperties": {"type": "string"}}
+    writer = obj({"n": {"type": "integer"}})
+    assert problems(reader, writer) == [
+        ("/properties/n/type", "type-narrowed"),
+        ("/additionalProperties/type", "type-narrowed"),
+    ]
+
+
+def test_pattern_properties_keep_a_property_allowed_in_a_closed_model() -> None:
+    reader = {"type": "object", "patternProperties": {"^x": {}}, "additionalProperties": False}
+    writer = obj({"x1": {"type": "string"}}, additionalProperties=False)
+    assert problems(reader, writer) == []
+
+
+def test_full_transitive_json_chain() -> None:
+    v1 = json_schema(obj({"a": {"type": "string"}}, required=["a"]))
+    v2 = json_schema(obj({"a": {"type": "string"}}))
+    v3 = json_schema(obj({"a": {"type": "string"}}, additionalProperties=False))
+    assert check_compatibility(FORWARD, v3, [v1, v2]).compatible
+    result = check_compatibility(CompatibilityLevel.BACKWARD_TRANSITIVE, v3, [v1, v2])
+    assert [i.kind for i in result.incompatibilities] == ["additional-properties-closed"]
