@@ -198,18 +198,17 @@ class RegistryService:
         return findings
 
     def _compare_with(
-        self, conn: Connection, level: CompatibilityLevel, existing: Sequence[VersionRow]
+        self, conn: Connection, level: CompatibilityLevel, subject: str, latest: VersionRow | None
     ) -> list[ParsedSchema]:
-        if level is CompatibilityLevel.NONE or not existing:
+        if level is CompatibilityLevel.NONE or latest is None:
             return []
-        rows = existing if level.transitive else existing[-1:]
-        return [self.parsed(conn, row.schema_id) for row in rows]
+        ids = repo.live_schema_ids(conn, subject) if level.transitive else [latest.schema_id]
+        return [self.parsed(conn, schema_id) for schema_id in ids]
 
-    def check(
-        self, conn: Connection, subject: str, new: ParsedSchema, existing: Sequence[VersionRow]
-    ) -> CompatibilityResult:
+    def check(self, conn: Connection, subject: str, new: ParsedSchema) -> CompatibilityResult:
         level = self.level(conn, subject)
-        return check_compatibility(level, new, self._compare_with(conn, level, existing))
+        latest = repo.latest_version(conn, subject)
+        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest))
 
     def _assess(
         self, conn: Connection, subject: str, new: ParsedSchema, latest: VersionRow | None
@@ -266,22 +265,21 @@ class RegistryService:
             schema = self.parse(conn, item)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
-            existing = repo.versions(conn, subject)
             fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
             known = repo.schema_id_by_fingerprint(conn, fp)
-            for row in existing:
-                if row.schema_id == known:
-                    return Registered(subject, row.version, row.schema_id, row.semver)
+            found = repo.version_with_schema(conn, subject, known) if known is not None else None
+            if found is not None:
+                return Registered(subject, found.version, found.schema_id, found.semver)
             self._refuse_when_read_only(conn, subject)
             self._lint(conn, subject, schema)
-            result = self.check(conn, subject, schema, existing)
+            result = self.check(conn, subject, schema)
             if not result.compatible:
                 raise IncompatibleSchemaError(
                     f"Schema being registered is incompatible with an earlier schema for subject "
                     f'"{subject}", details: {result.messages()}',
                     _incompatibility_problems(result),
                 )
-            latest = existing[-1] if existing else None
+            latest = repo.latest_version(conn, subject)
             assessment = self._assess(conn, subject, schema, latest)
             previous = SemVer.parse(latest.semver) if latest is not None else None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
@@ -320,7 +318,7 @@ class RegistryService:
                 self._refuse_when_read_only(conn, subject)
             assessment = self._assess(conn, subject, schema, latest)
             if latest is not None and assessment.change is not ChangeClass.MAJOR:
-                transitive = self.check(conn, subject, schema, repo.versions(conn, subject))
+                transitive = self.check(conn, subject, schema)
                 if not transitive.compatible:
                     raise IncompatibleSchemaError(
                         f"Schema for subject {subject!r} is incompatible with an earlier version",
@@ -376,7 +374,7 @@ class RegistryService:
         self, conn: Connection, subject: str, number: int | None, *, include_deleted: bool = False
     ) -> VersionRow:
         """``number`` None or -1 means the latest version."""
-        if not repo.versions(conn, subject, include_deleted=True):
+        if repo.latest_version(conn, subject, include_deleted=True) is None:
             raise SubjectNotFoundError(subject)
         if number is None or number == -1:
             row = repo.latest_version(conn, subject, include_deleted=include_deleted)
@@ -385,7 +383,7 @@ class RegistryService:
             if row is not None and row.deleted and not include_deleted:
                 row = None
         if row is None:
-            if not include_deleted and not repo.versions(conn, subject):
+            if not include_deleted and repo.latest_version(conn, subject) is None:
                 raise SubjectNotFoundError(subject)
             raise VersionNotFoundError(subject, "latest" if number in (None, -1) else str(number))
         return row
@@ -396,7 +394,7 @@ class RegistryService:
         with self.db.read() as conn:
             schema = self.parse(conn, item)
             if all_versions:
-                return self.check(conn, subject, schema, repo.versions(conn, subject))
+                return self.check(conn, subject, schema)
             row = self.version_row(conn, subject, number)
             level = self.level(conn, subject)
             if level is CompatibilityLevel.NONE:
@@ -405,15 +403,18 @@ class RegistryService:
 
     def lookup(self, subject: str, item: SchemaInput, *, include_deleted: bool) -> VersionRow:
         with self.db.read() as conn:
-            rows = repo.versions(conn, subject, include_deleted=True)
-            if not rows:
+            if repo.latest_version(conn, subject, include_deleted=True) is None:
                 raise SubjectNotFoundError(subject)
             schema = self.parse(conn, item)
             fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
             known = repo.schema_id_by_fingerprint(conn, fp)
-            for row in reversed(rows):
-                if row.schema_id == known and (include_deleted or not row.deleted):
-                    return row
+            live = repo.version_with_schema(conn, subject, known) if known is not None else None
+            if live is not None:
+                return live
+            if include_deleted:
+                for row in repo.versions(conn, subject, include_deleted=True):
+                    if row.schema_id == known:
+                        return row
         raise SchemaNotFoundError("Schema not found")
 
     # -- lifecycle -----------------------------------------------------------------------------------

@@ -164,6 +164,33 @@ def version(conn: Connection, subject: str, number: int) -> VersionRow | None:
     return None if row is None else _version(row)
 
 
+def version_with_schema(conn: Connection, subject: str, schema_id: int) -> VersionRow | None:
+    """The first live version of ``subject`` that holds ``schema_id``."""
+    row = conn.execute(
+        select(subject_versions)
+        .where(
+            and_(
+                subject_versions.c.subject == subject,
+                subject_versions.c.schema_id == schema_id,
+                subject_versions.c.deleted.is_(False),
+            )
+        )
+        .order_by(subject_versions.c.version)
+        .limit(1)
+    ).first()
+    return None if row is None else _version(row)
+
+
+def live_schema_ids(conn: Connection, subject: str) -> list[int]:
+    """Schema ids of the live versions of ``subject``, oldest first."""
+    rows = conn.execute(
+        select(subject_versions.c.schema_id)
+        .where(and_(subject_versions.c.subject == subject, subject_versions.c.deleted.is_(False)))
+        .order_by(subject_versions.c.version)
+    ).scalars()
+    return [int(r) for r in rows]
+
+
 def latest_version(conn: Connection, subject: str, *, include_deleted: bool = False) -> VersionRow | None:
     query = select(subject_versions).where(subject_versions.c.subject == subject)
     if not include_deleted:
