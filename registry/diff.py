@@ -178,13 +178,15 @@ def _describe(node: Json) -> str:
 def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChange]:
     changes: list[SchemaChange] = []
     for name, message in new.messages.items():
-        if name not in old.messages:
+        if name not in old.messages and name in new.own_types:
             changes.append(
                 SchemaChange(proto_compat.message_path(new, name), f"message {message.name} added", MINOR)
             )
     for name, message in old.messages.items():
         path = proto_compat.message_path(old, name)
         after = new.messages.get(name)
+        if after is None and name not in old.own_types:
+            continue
         if after is None:
             changes.append(SchemaChange(path, f"message {message.name} removed", MAJOR))
             continue
@@ -217,6 +219,8 @@ def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChang
     for name, enum in new.enums.items():
         path = proto_compat.message_path(new, name).replace("/messages/", "/enums/")
         before = old.enums.get(name)
+        if before is None and name not in new.own_types:
+            continue
         if before is None:
             changes.append(SchemaChange(path, f"enum {enum.name} added", MINOR))
             continue

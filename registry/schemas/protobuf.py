@@ -45,9 +45,12 @@ class ProtobufSchema(ParsedSchema):
         self._text: str | None = None
         self.messages: dict[str, MessageProto] = {}
         self.enums: dict[str, EnumProto] = {}
-        for each in [*dependencies, file]:
+        for each in dependencies:
             prefix = f".{each.package}" if each.package else ""
             self._index(prefix, each.message_type, each.enum_type)
+        before = set(self.messages) | set(self.enums)
+        self._index(self.package_prefix, file.message_type, file.enum_type)
+        self.own_types: frozenset[str] = frozenset((set(self.messages) | set(self.enums)) - before)
         normalized = _normalized(file)
         self._canonical = _b64(normalized)
         _strip_confluent_meta(normalized)

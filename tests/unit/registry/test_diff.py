@@ -111,3 +111,11 @@ def test_json_diff_classes_required_types_and_descriptions() -> None:
 def test_different_types_are_one_major_change() -> None:
     [change] = diff_schemas(avro_record(field("id", "string")), json_schema({"type": "object"}))
     assert change.change is MAJOR
+
+
+def test_protobuf_diff_ignores_types_that_only_arrive_with_a_new_import() -> None:
+    old = proto_message("string id = 1;")
+    new = proto_message(
+        "string id = 1; google.protobuf.Timestamp at = 2;", extra='import "google/protobuf/timestamp.proto";'
+    )
+    assert classes(diff_schemas(old, new)) == {"/messages/User/fields/at": MINOR}
