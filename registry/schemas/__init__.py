@@ -1,6 +1,6 @@
 """Parsed schemas of every supported type and the one entry point that parses them.
 
-Pure: no I/O beyond the protoc compiler run on temporary files for Protobuf text.
+Pure apart from Protobuf text, which protoc compiles from a temporary directory.
 """
 
 from __future__ import annotations
@@ -12,23 +12,17 @@ from registry.errors import InvalidSchemaError, UnknownSchemaTypeError
 from registry.schemas.avro import AvroSchema, parse_avro
 from registry.schemas.jsonschema import JsonSchema, parse_json_schema
 from registry.schemas.model import ParsedSchema, SchemaType, TaggedField
+from registry.schemas.protobuf import ProtobufSchema, parse_protobuf
 
 logger = logging.getLogger(__name__)
 
 _Parser = Callable[[str, Mapping[str, str] | None], ParsedSchema]
 
 
-def _parse_protobuf(text: str, references: Mapping[str, str] | None) -> ParsedSchema:
-    from registry.schemas.protobuf import parse_protobuf
-
-    result: ParsedSchema = parse_protobuf(text, references)
-    return result
-
-
 _PARSERS: dict[SchemaType, _Parser] = {
     SchemaType.AVRO: parse_avro,
     SchemaType.JSON: parse_json_schema,
-    SchemaType.PROTOBUF: _parse_protobuf,
+    SchemaType.PROTOBUF: parse_protobuf,
 }
 
 
@@ -65,6 +59,7 @@ __all__ = [
     "AvroSchema",
     "JsonSchema",
     "ParsedSchema",
+    "ProtobufSchema",
     "SchemaType",
     "TaggedField",
     "parse_schema",
