@@ -132,6 +132,14 @@ class RegistryService:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         return found
 
+    def schema(self, schema_id: int) -> StoredSchema:
+        """A stored schema by global id, from the cache when it is there."""
+        cached = self._schemas.peek(schema_id)
+        if cached is not None:
+            return cached
+        with self.db.read() as conn:
+            return self.stored(conn, schema_id)
+
     def _reference_texts(self, conn: Connection, refs: Sequence[Reference]) -> dict[str, str]:
         texts: dict[str, str] = {}
         for ref in refs:

@@ -72,19 +72,16 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
     ) -> dict[str, Any]:
-        with service.db.read() as conn:
-            stored = service.stored(conn, schema_id)
-            body = schema_fields(stored)
-            if format:
+        body = schema_fields(service.schema(schema_id))
+        if format:
+            with service.db.read() as conn:
                 body["schema"] = service.parsed(conn, schema_id).formatted(format)
         del subject
         return body
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:
-        with service.db.read() as conn:
-            stored = service.stored(conn, schema_id)
-        return Response(stored.raw, media_type=MEDIA_TYPE)
+        return Response(service.schema(schema_id).raw, media_type=MEDIA_TYPE)
 
     @router.get("/schemas/ids/{schema_id}/versions")
     def versions_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[dict[str, Any]]:

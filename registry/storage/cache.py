@@ -1,4 +1,7 @@
-"""A bounded, thread-safe cache of immutable values by global schema id (schemas never change once stored)."""
+"""A bounded, thread-safe cache of immutable values by global schema id (stored schemas never change).
+
+Misses (``None``) are not cached: an id may be assigned later.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +19,18 @@ class IdCache(Generic[V]):
         self._items: OrderedDict[int, V] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(self, key: int) -> V | None:
+        with self._lock:
+            return self._items.get(key)
+
     def get_or_load(self, key: int, load: Callable[[], V]) -> V:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         value = load()
+        if value is None:
+            return value
         with self._lock:
             self._items[key] = value
             if len(self._items) > self._capacity:

@@ -197,3 +197,10 @@ def test_schema_types_and_unknown_routes(client: TestClient) -> None:
 
 def test_health_ready_checks_the_database(client: TestClient) -> None:
     assert client.get("/health/ready").json()["status"] == "ok"
+
+
+def test_an_id_asked_for_before_it_exists_is_found_once_registered(client: TestClient) -> None:
+    assert client.get("/schemas/ids/1").json()["error_code"] == 40403
+    created = register(client, "late-value", record(ID))
+    assert client.get(f"/schemas/ids/{created['id']}").status_code == 200
+    assert client.get(f"/schemas/ids/{created['id']}/schema").json()["name"] == "Order"
