@@ -177,6 +177,8 @@ def _describe(node: Json) -> str:
 
 def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChange]:
     changes: list[SchemaChange] = []
+    evolution = proto_compat.evolution(old, new)
+    unreserved = {p.path for p in evolution if p.kind == "field-removed-not-reserved"}
     for name, message in new.messages.items():
         if name not in old.messages and name in new.own_types:
             changes.append(
@@ -200,7 +202,7 @@ def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChang
         for number, field in old_fields.items():
             field_path = f"{path}/fields/{field.name}"
             if number not in new_fields:
-                reserved = any(r.start <= number < r.end for r in after.reserved_range)
+                reserved = field_path not in unreserved
                 text = f"field {field.name} ({number}) removed" + (" and reserved" if reserved else "")
                 changes.append(SchemaChange(field_path, text, MINOR if reserved else MAJOR))
                 continue
@@ -229,7 +231,7 @@ def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChang
         for number, value in new_values.items():
             if number not in old_values:
                 changes.append(SchemaChange(f"{path}/values/{value}", f"enum value {value} added", MINOR))
-        removed = {p.path for p in proto_compat.evolution(old, new) if p.kind == "enum-value-removed"}
+        removed = {p.path for p in evolution if p.kind == "enum-value-removed"}
         for number, value in old_values.items():
             if number not in new_values:
                 value_path = f"{path}/values/{value}"

@@ -2,9 +2,10 @@
 
 ``can_read`` compares messages of the same full name field by field number: type changes that are not
 wire-safe widenings, repeated/singular label changes, proto2 required fields the writer may omit, fields
-moved into or out of a oneof, and JSON-name changes. ``evolution`` holds the rules that depend on which
-schema is older: a removed field or enum value must have its number reserved, and a top-level message may
-not disappear (Confluent clients address messages by their index in the file).
+moved into or out of a oneof, JSON-name changes and renamed enum values. ``evolution`` holds the rules
+that depend on which schema is older: a removed field or enum value must have its number and its name
+reserved (buf's WIRE and WIRE_JSON), and a top-level message may not disappear (Confluent clients
+address messages by their index in the file).
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def can_read(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility
         r_message = reader.messages.get(name)
         if r_message is not None:
             found.extend(_compare_message(r_message, w_message, message_path(writer, name)))
+    for name, w_enum in writer.enums.items():
+        r_enum = reader.enums.get(name)
+        if r_enum is not None:
+            enum_path = message_path(writer, name).replace("/messages/", "/enums/")
+            found.extend(_renamed_values(r_enum, w_enum, enum_path))
     return found
 
 
@@ -180,30 +186,61 @@ def _reserved(ranges: list[tuple[int, int]], number: int) -> bool:
     return any(start <= number < end for start, end in ranges)
 
 
+def _unreserved(number_reserved: bool, name_reserved: bool) -> str:
+    missing = [part for part, done in (("number", number_reserved), ("name", name_reserved)) if not done]
+    return " and ".join(missing)
+
+
 def _removed_fields(old: Message, new: Message, path: str) -> list[Incompatibility]:
     numbers = {field.number for field in new.field}
     ranges = [(r.start, r.end) for r in new.reserved_range]
-    return [
-        Incompatibility(
-            f"{path}/fields/{field.name}",
-            f"field {field.name} ({field.number}) was removed without reserving its number",
-            "field-removed-not-reserved",
-        )
-        for field in old.field
-        if field.number not in numbers and not _reserved(ranges, field.number)
-    ]
+    found = []
+    for field in old.field:
+        if field.number in numbers:
+            continue
+        missing = _unreserved(_reserved(ranges, field.number), field.name in new.reserved_name)
+        if missing:
+            found.append(
+                Incompatibility(
+                    f"{path}/fields/{field.name}",
+                    f"field {field.name} ({field.number}) was removed without reserving its {missing}",
+                    "field-removed-not-reserved",
+                )
+            )
+    return found
 
 
 def _removed_values(old: Enum, new: Enum, path: str) -> list[Incompatibility]:
     numbers = {value.number for value in new.value}
     ranges = [(r.start, r.end + 1) for r in new.reserved_range]  # enum reserved ranges are inclusive
+    found = []
+    for value in old.value:
+        if value.number in numbers:
+            continue
+        missing = _unreserved(_reserved(ranges, value.number), value.name in new.reserved_name)
+        if missing:
+            found.append(
+                Incompatibility(
+                    f"{path}/values/{value.name}",
+                    f"enum value {value.name} ({value.number}) of {old.name} was removed without reserving "
+                    f"its {missing}",
+                    "enum-value-removed",
+                )
+            )
+    return found
+
+
+def _renamed_values(reader: Enum, writer: Enum, path: str) -> list[Incompatibility]:
+    names: dict[int, list[str]] = {}
+    for value in reader.value:
+        names.setdefault(value.number, []).append(value.name)
     return [
         Incompatibility(
             f"{path}/values/{value.name}",
-            f"enum value {value.name} ({value.number}) of {old.name} was removed without reserving "
-            "its number",
-            "enum-value-removed",
+            f"enum value {value.number} of {writer.name} is named {value.name} by the writer but "
+            f"{' or '.join(names[value.number])} by the reader, which changes its JSON encoding",
+            "enum-value-renamed",
         )
-        for value in old.value
-        if value.number not in numbers and not _reserved(ranges, value.number)
+        for value in writer.value
+        if value.number in names and value.name not in names[value.number]
     ]

@@ -60,7 +60,7 @@ def test_protobuf_diff_classes_fields_enums_and_tags() -> None:
     )
     new = proto_message(
         'string id = 1; string email = 2 [(confluent.field_meta).tags = "PII"]; int64 n = 3; '
-        "reserved 4; bool flag = 5;",
+        'reserved 4; reserved "gone"; bool flag = 5;',
         extra='import "confluent/meta.proto";',
     )
     assert classes(diff_schemas(old, new)) == {

@@ -33,7 +33,9 @@ def test_removed_field_not_reserved_is_incompatible_and_reserved_is_not() -> Non
     assert problem.kind == "field-removed-not-reserved"
     assert problem.path == "/messages/User/fields/email"
     assert "email (2)" in problem.message
-    assert kinds(BACKWARD, old, "string id = 1; reserved 2;") == []
+    assert "number and name" in problem.message
+    assert kinds(BACKWARD, old, 'string id = 1; reserved 2; reserved "email";') == []
+    assert kinds(BACKWARD, old, "string id = 1; reserved 2;") == ["field-removed-not-reserved"]
     assert kinds(FULL, old, 'string id = 1; reserved 2 to 5; reserved "email";') == []
 
 
@@ -80,7 +82,7 @@ def test_enum_value_removed_without_reservation_is_incompatible() -> None:
     enum = "enum Status { STATUS_UNSPECIFIED = 0; ACTIVE = 1; %s }\n Status status = 1;"
     old = proto_message(enum % "BLOCKED = 2;")
     removed = proto_message(enum % "")
-    reserved = proto_message(enum % "reserved 2;")
+    reserved = proto_message(enum % 'reserved 2; reserved "BLOCKED";')
     [problem] = check_compatibility(BACKWARD, removed, [old]).incompatibilities
     assert problem.kind == "enum-value-removed"
     assert problem.path == "/enums/User.Status/values/BLOCKED"
@@ -125,3 +127,9 @@ def test_transitive_protobuf_check_sees_a_number_reused_across_versions() -> Non
     assert check_compatibility(BACKWARD, v3, [v1, v2]).compatible
     result = check_compatibility(CompatibilityLevel.BACKWARD_TRANSITIVE, v3, [v1, v2])
     assert [i.kind for i in result.incompatibilities] == ["field-type-changed"]
+
+
+def test_renaming_an_enum_value_breaks_json() -> None:
+    enum = "enum Status { STATUS_UNSPECIFIED = 0; %s = 1; }\n Status status = 1;"
+    result = check_compatibility(FULL, proto_message(enum % "ENABLED"), [proto_message(enum % "ACTIVE")])
+    assert {i.kind for i in result.incompatibilities} == {"enum-value-renamed"}
