@@ -237,3 +237,51 @@ def test_generated_avro_records_are_self_compatible_and_checks_never_crash(
     assessment = assess_change(b, a, CompatibilityLevel.BACKWARD)
     assert (assessment.change.value == "MAJOR") == bool(assessment.incompatibilities)
     exercise(a)
+
+
+PROTO_TYPES = [
+    "int32",
+    "int64",
+    "uint32",
+    "sint64",
+    "fixed32",
+    "bool",
+    "string",
+    "bytes",
+    "double",
+    "Inner",
+    "Kind",
+]
+
+
+@st.composite
+def proto_files(draw: st.DrawFn) -> str:
+    numbers = draw(st.lists(st.integers(1, 40), unique=True, min_size=1, max_size=6))
+    lines = []
+    for index, number in enumerate(numbers):
+        kind = draw(st.sampled_from(PROTO_TYPES))
+        label = draw(st.sampled_from(["", "repeated ", "optional "]))
+        lines.append(f"{label}{kind} f{index} = {number};")
+    if draw(st.booleans()):
+        lines.append("oneof choice { string c1 = 50; int32 c2 = 51; }")
+    if draw(st.booleans()):
+        lines.append("map<string, Inner> m = 60;")
+    body = " ".join(lines)
+    return (
+        'syntax = "proto3"; package fuzz; enum Kind { KIND_UNSPECIFIED = 0; KIND_A = 1; }'
+        f"message Inner {{ string v = 1; }} message Root {{ {body} reserved 99; }}"
+    )
+
+
+@SLOW_FUZZ
+@given(proto_files(), proto_files())
+def test_generated_protobuf_is_self_compatible_and_renders_back_to_itself(first: str, second: str) -> None:
+    a = parse_schema(SchemaType.PROTOBUF, first)
+    b = parse_schema(SchemaType.PROTOBUF, second)
+    assert check_compatibility(CompatibilityLevel.FULL, a, [a]).compatible
+    assert diff_schemas(a, a) == []
+    shown = parse_schema(SchemaType.PROTOBUF, a.formatted("serialized")).formatted(None)
+    assert parse_schema(SchemaType.PROTOBUF, shown).canonical() == a.canonical()
+    result = check_compatibility(CompatibilityLevel.FULL_TRANSITIVE, a, [b])
+    assert all(item.path.startswith("/") and item.message for item in result.incompatibilities)
+    assess_change(b, a, CompatibilityLevel.BACKWARD)
