@@ -150,6 +150,8 @@ def _check(document: Json, what: str) -> None:
         raise InvalidSchemaError(
             f"{what} is not a valid JSON Schema: a schema must be an object or a boolean"
         )
+    if isinstance(document, dict) and not isinstance(document.get("$schema", ""), str):
+        raise InvalidSchemaError(f"{what} is not a valid JSON Schema at /$schema: it must be a URI string")
     try:
         validator = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
         validator.check_schema(document)

@@ -128,7 +128,9 @@ def test_json_tags_follow_properties_and_refs() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["", "[", "[]", '"x"', '{"type": 5}', '{"minimum": "a"}', '{"required": 1}'])
+@pytest.mark.parametrize(
+    "text", ["", "[", "[]", '"x"', '{"type": 5}', '{"minimum": "a"}', '{"required": 1}', '{"$schema": 5}']
+)
 def test_malformed_json_schema_raises_invalid_schema(text: str) -> None:
     with pytest.raises(InvalidSchemaError):
         parse_schema(SchemaType.JSON, text)
