@@ -132,6 +132,13 @@ class RegistryService:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         return found
 
+    def cached_schema(self, schema_id: int) -> StoredSchema | None:
+        return self._schemas.peek(schema_id)
+
+    def formatted(self, schema_id: int, fmt: str) -> str:
+        with self.db.read() as conn:
+            return self.parsed(conn, schema_id).formatted(fmt)
+
     def schema(self, schema_id: int) -> StoredSchema:
         """A stored schema by global id, from the cache when it is there."""
         cached = self._schemas.peek(schema_id)

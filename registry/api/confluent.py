@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
@@ -67,16 +68,19 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return [t.value for t in SchemaType]
 
     @router.get("/schemas/ids/{schema_id}")
-    def schema_by_id(
+    async def schema_by_id(
         schema_id: SchemaId,
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
     ) -> dict[str, Any]:
-        body = schema_fields(service.schema(schema_id))
-        if format:
-            with service.db.read() as conn:
-                body["schema"] = service.parsed(conn, schema_id).formatted(format)
+        # The hot path of every deserializer: answered on the event loop when the schema is cached.
         del subject
+        stored = service.cached_schema(schema_id)
+        if stored is None:
+            stored = await run_in_threadpool(service.schema, schema_id)
+        body = schema_fields(stored)
+        if format:
+            body["schema"] = await run_in_threadpool(service.formatted, schema_id, format)
         return body
 
     @router.get("/schemas/ids/{schema_id}/schema")
