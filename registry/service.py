@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import SemverError
-from registry.lint import LintConfig, LintFinding, Severity, lint_schema
+from registry.lint import LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
+from registry.service_config import ConfigOperations, record_event
 from registry.service_errors import (
     IncompatibleSchemaError,
-    InvalidCompatibilityLevelError,
-    InvalidModeError,
     LintRefusedError,
-    OperationNotPermittedError,
     Problem,
     ReferenceExistsError,
     SchemaNotFoundError,
     SemverUnderstatedError,
-    SubjectConfigNotFoundError,
-    SubjectModeNotFoundError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
@@ -41,13 +36,10 @@ from registry.service_errors import (
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
-from registry.storage.tables import GLOBAL_SCOPE
 
 logger = logging.getLogger(__name__)
 
 EVENTS_TOPIC = "_spine.schemas"
-DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
-MODES = ("READWRITE", "READONLY", "IMPORT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +74,6 @@ class PublishResult:
     incompatibilities: list[dict[str, str]]
     dry_run: bool
     notice: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def governed_topic(subject: str, major: int) -> str:
@@ -91,15 +82,6 @@ def governed_topic(subject: str, major: int) -> str:
         if base.endswith(suffix):
             base = base[: -len(suffix)]
     return f"{base}.v{major}"
-
-
-def parse_level(value: str) -> CompatibilityLevel:
-    try:
-        return CompatibilityLevel(str(value).upper())
-    except ValueError:
-        raise InvalidCompatibilityLevelError(
-            f"Invalid compatibility level. Valid values are {', '.join(c.value for c in CompatibilityLevel)}"
-        ) from None
 
 
 def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
@@ -117,7 +99,9 @@ def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
     return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
 
 
-class RegistryService:
+class RegistryService(ConfigOperations):
+    """Every use case of the registry over one database."""
+
     def __init__(self, db: Database, *, events_topic: str = EVENTS_TOPIC) -> None:
         self.db = db
         self.events_topic = events_topic
@@ -174,34 +158,6 @@ class RegistryService:
 
         return self._parsed.get_or_load(schema_id, load)
 
-    def level(self, conn: Connection, subject: str | None) -> CompatibilityLevel:
-        if subject is not None:
-            level, _ = repo.get_config(conn, subject)
-            if level:
-                return CompatibilityLevel(level)
-        level, _ = repo.get_config(conn, None)
-        return CompatibilityLevel(level) if level else DEFAULT_LEVEL
-
-    def lint_config(self, conn: Connection, subject: str | None) -> LintConfig:
-        _, global_lint = repo.get_config(conn, None)
-        config = LintConfig.default() if global_lint is None else LintConfig.from_mapping(global_lint)
-        if subject is not None:
-            _, subject_lint = repo.get_config(conn, subject)
-            if subject_lint is not None:
-                config = config.merged(subject_lint)
-        return config
-
-    def mode(self, conn: Connection, subject: str | None) -> str:
-        if subject is not None:
-            found = repo.get_mode(conn, subject)
-            if found:
-                return found
-        return repo.get_mode(conn, None) or "READWRITE"
-
-    def _refuse_when_read_only(self, conn: Connection, subject: str) -> None:
-        if self.mode(conn, subject) == "READONLY":
-            raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
-
     def _lint(self, conn: Connection, subject: str, schema: ParsedSchema) -> list[LintFinding]:
         findings = list(lint_schema(schema, self.lint_config(conn, subject)))
         problems = _lint_problems(findings)
@@ -232,20 +188,7 @@ class RegistryService:
         return assess_change(old, new, self.level(conn, subject))
 
     def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
-        payload: dict[str, Any] = {
-            "type": kind,
-            "subject": subject,
-            "version": None,
-            "schema_id": None,
-            "semver": None,
-            "schema_type": None,
-            "change": None,
-            "compatibility": None,
-            "permanent": False,
-            "timestamp_ms": int(datetime.now(UTC).timestamp() * 1000),
-        }
-        payload.update(fields)
-        repo.enqueue(conn, self.events_topic, subject, payload)
+        record_event(conn, self.events_topic, kind, subject, **fields)
 
     def _append(
         self,
@@ -484,69 +427,3 @@ class RegistryService:
                 conn, "DEPRECATED", subject, version=row.version, schema_id=row.schema_id, semver=row.semver
             )
             return repo.version(conn, subject, row.version) or row
-
-    # -- configuration and mode ----------------------------------------------------------------------
-
-    def get_level(self, subject: str | None, *, default_to_global: bool) -> CompatibilityLevel:
-        with self.db.read() as conn:
-            if subject is not None and not default_to_global:
-                level, _ = repo.get_config(conn, subject)
-                if not level:
-                    raise SubjectConfigNotFoundError(subject)
-                return CompatibilityLevel(level)
-            return self.level(conn, subject)
-
-    def set_level(self, subject: str | None, value: str) -> CompatibilityLevel:
-        level = parse_level(value)
-        with self.db.write() as conn:
-            repo.put_config(conn, subject, compatibility=level.value)
-            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE, compatibility=level.value)
-        return level
-
-    def clear_level(self, subject: str | None) -> CompatibilityLevel:
-        with self.db.write() as conn:
-            level, _ = repo.get_config(conn, subject)
-            if subject is not None and not level:
-                raise SubjectNotFoundError(subject)
-            repo.clear_compatibility(conn, subject)
-            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE)
-            return CompatibilityLevel(level) if level else DEFAULT_LEVEL
-
-    def get_lint(self, subject: str | None) -> dict[str, Any]:
-        with self.db.read() as conn:
-            _, stored = repo.get_config(conn, subject)
-            return stored or {}
-
-    def set_lint(self, subject: str | None, config: dict[str, Any]) -> dict[str, Any]:
-        LintConfig.from_mapping(config)
-        with self.db.write() as conn:
-            repo.put_config(conn, subject, lint=config)
-            self._event(conn, "CONFIG_CHANGED", subject or GLOBAL_SCOPE)
-        return config
-
-    def get_mode(self, subject: str | None, *, default_to_global: bool = True) -> str:
-        with self.db.read() as conn:
-            if subject is not None and not default_to_global:
-                found = repo.get_mode(conn, subject)
-                if not found:
-                    raise SubjectModeNotFoundError(subject)
-                return found
-            return self.mode(conn, subject)
-
-    def set_mode(self, subject: str | None, value: str) -> str:
-        wanted = str(value).upper()
-        if wanted not in MODES:
-            raise InvalidModeError(f"Invalid mode. Valid values are {', '.join(MODES)}")
-        with self.db.write() as conn:
-            repo.put_mode(conn, subject, wanted)
-            self._event(conn, "MODE_CHANGED", subject or GLOBAL_SCOPE)
-        return wanted
-
-    def delete_mode(self, subject: str) -> str:
-        with self.db.write() as conn:
-            found = repo.get_mode(conn, subject)
-            if not found:
-                raise SubjectModeNotFoundError(subject)
-            repo.delete_mode(conn, subject)
-            self._event(conn, "MODE_CHANGED", subject)
-            return found
