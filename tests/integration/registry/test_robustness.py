@@ -66,3 +66,17 @@ def test_body_over_one_mebibyte_gives_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert response.json()["error_code"] == 41301
+
+
+def test_deeply_nested_bodies_and_schemas_give_4xx(client: TestClient) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    body = client.post(
+        "/subjects/deep-value/versions", content=nested, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= body.status_code < 500
+    for schema_type in ("AVRO", "JSON"):
+        schema = client.post(
+            "/subjects/deep-value/versions",
+            json={"schema": "[" * 50_000 + "]" * 50_000, "schemaType": schema_type},
+        )
+        assert (schema.status_code, schema.json()["error_code"]) == (422, 42201)
