@@ -275,15 +275,21 @@ class RegistryService(ConfigOperations):
             if not dry_run:
                 self._refuse_when_read_only(conn, subject)
             assessment = self._assess(conn, subject, schema, latest)
-            if latest is not None and assessment.change is not ChangeClass.MAJOR:
-                transitive = self.check(conn, subject, schema)
-                if not transitive.compatible:
-                    raise IncompatibleSchemaError(
-                        f"Schema for subject {subject!r} is incompatible with an earlier version",
-                        _incompatibility_problems(transitive),
-                    )
             previous = SemVer.parse(latest.semver) if latest is not None else None
             wanted = SemVer.parse(declared) if declared else None
+            if previous is not None and assessment.change is not ChangeClass.MAJOR:
+                # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
+                transitive = self.check(conn, subject, schema)
+                if not transitive.compatible:
+                    if wanted is None or wanted.major <= previous.major:
+                        raise IncompatibleSchemaError(
+                            f"Schema for subject {subject!r} is incompatible with an earlier version; "
+                            f"declare {previous.bump(ChangeClass.MAJOR)} to publish it as a MAJOR change",
+                            _incompatibility_problems(transitive),
+                        )
+                    assessment = ChangeAssessment(
+                        ChangeClass.MAJOR, tuple(transitive.messages()), transitive.incompatibilities
+                    )
             try:
                 semver = resolve_version(previous, wanted, assessment)
             except SemverError as exc:

@@ -125,3 +125,20 @@ def test_rollback_re_registers_an_older_schema_as_latest(client: TestClient) -> 
 def test_spine_publish_needs_a_producer_token(client: TestClient, tokens: Tokens) -> None:
     response = client.post("/schemas/x-value", json={"schema": order(ID)}, headers=tokens.header("consumer"))
     assert (response.status_code, response.json()["error_code"]) == (403, 40301)
+
+
+def test_transitive_level_refusal_is_major_and_accepted_when_declared(
+    client: TestClient, tokens: Tokens
+) -> None:
+    level = {"compatibility": "BACKWARD_TRANSITIVE"}
+    assert client.put("/config/tr-value", json=level, headers=tokens.header("admin")).status_code == 200
+    optional = {"name": "email", "type": "string", "default": "", "doc": "Email."}
+    required = {"name": "email", "type": "string", "doc": "Email."}
+    publish(client, "tr-value", order(ID), "1.0.0")
+    assert publish(client, "tr-value", order(ID, optional)).json()["semver"] == "1.1.0"
+    refused = publish(client, "tr-value", order(ID, required))
+    assert (refused.status_code, refused.json()["error_code"]) == (409, 409)
+    assert "2.0.0" in refused.json()["message"]
+    accepted = publish(client, "tr-value", order(ID, required), "2.0.0")
+    assert accepted.status_code == 200, accepted.text
+    assert (accepted.json()["change"], accepted.json()["topic"]) == ("MAJOR", "tr.v2")
