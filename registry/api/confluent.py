@@ -67,6 +67,21 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
     def schema_types() -> list[str]:
         return [t.value for t in SchemaType]
 
+    @router.get("/schemas")
+    def list_schemas(
+        subjectPrefix: str = Query(default="", max_length=255),  # noqa: N803 - Confluent's name
+        deleted: bool = False,
+        latestOnly: bool = False,  # noqa: N803
+        offset: int = Query(default=0, ge=0, le=MAX_VERSION),
+        limit: int = Query(default=-1, ge=-1, le=MAX_VERSION),
+    ) -> list[dict[str, Any]]:
+        with service.db.read() as conn:
+            rows = repo.all_versions(conn, prefix=subjectPrefix, include_deleted=deleted)
+        if latestOnly:
+            rows = list({row.subject: row for row in rows}.values())
+        rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
+        return [version_body(service, row) for row in rows]
+
     @router.get("/schemas/ids/{schema_id}")
     async def schema_by_id(
         schema_id: SchemaId,

@@ -229,6 +229,16 @@ def add_version(conn: Connection, subject: str, schema_id: int, semver: str) -> 
     return number
 
 
+def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[VersionRow]:
+    query = select(subject_versions)
+    if prefix:
+        query = query.where(subject_versions.c.subject.startswith(prefix, autoescape=True))
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    query = query.order_by(subject_versions.c.subject, subject_versions.c.version)
+    return [_version(r) for r in conn.execute(query)]
+
+
 def subject_names(conn: Connection, *, include_deleted: bool = False) -> list[str]:
     query = select(subject_versions.c.subject).distinct()
     if not include_deleted:

@@ -204,3 +204,13 @@ def test_an_id_asked_for_before_it_exists_is_found_once_registered(client: TestC
     created = register(client, "late-value", record(ID))
     assert client.get(f"/schemas/ids/{created['id']}").status_code == 200
     assert client.get(f"/schemas/ids/{created['id']}/schema").json()["name"] == "Order"
+
+
+def test_list_schemas_filters_by_prefix_and_latest(client: TestClient) -> None:
+    register(client, "alpha-value", record(ID))
+    register(client, "alpha-value", record(ID, NOTE))
+    register(client, "beta-value", record(ID))
+    listed = client.get("/schemas?subjectPrefix=alpha").json()
+    assert [(s["subject"], s["version"]) for s in listed] == [("alpha-value", 1), ("alpha-value", 2)]
+    latest = client.get("/schemas?latestOnly=true").json()
+    assert [(s["subject"], s["version"]) for s in latest] == [("alpha-value", 2), ("beta-value", 1)]
