@@ -12,6 +12,8 @@ import io
 import json
 import logging
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +49,19 @@ def decode_event(schema: Any, data: bytes) -> dict[str, Any]:
 class OutboxRelay:
     """A daemon thread that ships pending outbox rows to Kafka, at least once, in order per subject."""
 
-    def __init__(self, db: Database, kafka: KafkaSettings, *, interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kafka: KafkaSettings,
+        *,
+        interval_s: float = 0.2,
+        keep_sent: timedelta = timedelta(days=7),
+    ) -> None:
         self.db = db
         self.kafka = kafka
         self.interval_s = interval_s
+        self.keep_sent = keep_sent
+        self._next_prune = 0.0
         self._schema = event_schema()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,6 +125,12 @@ class OutboxRelay:
         if done:
             with self.db.write() as conn:
                 repo.mark_sent(conn, done)
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + 3600
+            with self.db.write() as conn:
+                pruned = repo.prune_sent(conn, datetime.now(UTC) - self.keep_sent)
+            if pruned:
+                logger.info("pruned %d delivered schema events from the outbox", pruned)
         return len(done)
 
     def _settled(self, event_id: int, future: DeliveryFuture) -> None:

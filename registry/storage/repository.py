@@ -345,6 +345,14 @@ def pending_events(conn: Connection, limit: int = 500) -> list[OutboxEvent]:
     return [OutboxEvent(r.id, r.topic, r.key, json.loads(r.payload)) for r in rows]
 
 
+def prune_sent(conn: Connection, before: datetime) -> int:
+    """Forget events the broker acknowledged before ``before``; returns how many rows went."""
+    result = conn.execute(
+        delete(outbox).where(and_(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before))
+    )
+    return int(result.rowcount or 0)
+
+
 def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
     if ids:
         conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=datetime.now(UTC)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,17 @@ def test_fifty_concurrent_registrations_through_the_service_on_postgres(
     db.migrate()
     _fifty_registrations(db)
     db.dispose()
+
+
+def test_pruning_forgets_only_delivered_events(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'registry.db'}")
+    db.migrate()
+    with db.write() as conn:
+        for n in range(3):
+            repo.enqueue(conn, "_spine.schemas", f"s{n}", {"n": n})
+    with db.write() as conn:
+        first = repo.pending_events(conn)[0]
+        repo.mark_sent(conn, [first.id])
+        assert repo.prune_sent(conn, datetime.now(UTC) + timedelta(seconds=1)) == 1
+    with db.read() as conn:
+        assert [e.key for e in repo.pending_events(conn)] == ["s1", "s2"]
