@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from registry.api.confluent import SchemaRegistryResponse, parse_version
 from registry.api.models import LintConfigBody, PublishBody, RollbackBody
+from registry.diff import diff_schemas
 from registry.semver import SemVer
 from registry.service import PublishResult, RegistryService, governed_topic
 from registry.service_errors import SubjectNotFoundError
@@ -80,6 +81,33 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
             {"version": r.version, "id": r.schema_id, "semver": r.semver, "deprecated": r.deprecated}
             for r in rows
         ]
+
+    @router.get(
+        "/schemas/{subject}/versions/{version}", summary="One version with its semver, tags and state"
+    )
+    def one_version(subject: str, version: str) -> dict[str, Any]:
+        with service.db.read() as conn:
+            row = service.version_row(conn, subject, parse_version(version))
+        return describe(row)
+
+    @router.get("/schemas/{subject}/diff", summary="Field-level changes between two versions, each classed")
+    def diff(
+        subject: str,
+        from_: str = Query(alias="from", max_length=16, description="Version number or 'latest'"),
+        to: str = Query(default="latest", max_length=16, description="Version number or 'latest'"),
+    ) -> dict[str, Any]:
+        with service.db.read() as conn:
+            old = service.version_row(conn, subject, parse_version(from_))
+            new = service.version_row(conn, subject, parse_version(to))
+            changes = diff_schemas(service.parsed(conn, old.schema_id), service.parsed(conn, new.schema_id))
+        return {
+            "subject": subject,
+            "from": {"version": old.version, "semver": old.semver},
+            "to": {"version": new.version, "semver": new.semver},
+            "changes": [
+                {"path": c.path, "description": c.description, "change": c.change.value} for c in changes
+            ],
+        }
 
     @router.post(
         "/schemas/{subject}",

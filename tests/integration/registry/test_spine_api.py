@@ -142,3 +142,14 @@ def test_transitive_level_refusal_is_major_and_accepted_when_declared(
     accepted = publish(client, "tr-value", order(ID, required), "2.0.0")
     assert accepted.status_code == 200, accepted.text
     assert (accepted.json()["change"], accepted.json()["topic"]) == ("MAJOR", "tr.v2")
+
+
+def test_one_version_and_a_diff_between_versions(client: TestClient) -> None:
+    publish(client, "df-value", order(ID), "1.0.0")
+    publish(client, "df-value", order(ID, NOTE))
+    second = client.get("/schemas/df-value/versions/2").json()
+    assert (second["version"], second["semver"], second["deprecated"]) == (2, "1.1.0", False)
+    diff = client.get("/schemas/df-value/diff?from=1&to=2").json()
+    assert (diff["from"]["semver"], diff["to"]["semver"]) == ("1.0.0", "1.1.0")
+    assert any(c["path"].endswith("note") and c["change"] == "MINOR" for c in diff["changes"]), diff
+    assert client.get("/schemas/df-value/diff?from=9").json()["error_code"] == 40402
