@@ -252,8 +252,10 @@ class RegistryService(ConfigOperations):
         """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
         with self.db.read() as conn:
             schema = self.parse(conn, item)
-        with self.db.write() as conn:
-            repo.lock_subject(conn, subject)
+        # A dry run reads only: it neither takes the subject's write lock nor leaves a row behind.
+        with self.db.read() if dry_run else self.db.write() as conn:
+            if not dry_run:
+                repo.lock_subject(conn, subject)
             findings = self._lint(conn, subject, schema)
             latest = repo.latest_version(conn, subject)
             if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(

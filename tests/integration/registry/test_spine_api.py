@@ -88,6 +88,9 @@ def test_dry_run_registers_nothing(client: TestClient) -> None:
     assert body["version"] is None
     assert body["semver"] == "1.1.0"
     assert client.get("/subjects/dry-value/versions").json() == [1]
+    fresh = publish(client, "fresh-value", order(ID), "1.0.0", dryRun=True).json()
+    assert (fresh["semver"], fresh["id"]) == ("1.0.0", None)
+    assert client.get("/subjects").json() == ["dry-value"]
 
 
 def test_lint_error_blocks_on_both_apis_with_42230(client: TestClient, tokens: Tokens) -> None:
