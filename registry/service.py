@@ -176,16 +176,23 @@ class RegistryService(ConfigOperations):
         ids = repo.live_schema_ids(conn, subject) if level.transitive else [latest.schema_id]
         return [self.parsed(conn, schema_id) for schema_id in ids]
 
-    def check(self, conn: Connection, subject: str, new: ParsedSchema) -> CompatibilityResult:
-        level = self.level(conn, subject)
-        latest = repo.latest_version(conn, subject)
+    def check(
+        self,
+        conn: Connection,
+        subject: str,
+        new: ParsedSchema,
+        level: CompatibilityLevel | None = None,
+        latest: VersionRow | None = None,
+    ) -> CompatibilityResult:
+        level = level or self.level(conn, subject)
+        latest = latest or repo.latest_version(conn, subject)
         return check_compatibility(level, new, self._compare_with(conn, level, subject, latest))
 
     def _assess(
-        self, conn: Connection, subject: str, new: ParsedSchema, latest: VersionRow | None
+        self, conn: Connection, level: CompatibilityLevel, new: ParsedSchema, latest: VersionRow | None
     ) -> ChangeAssessment:
         old = self.parsed(conn, latest.schema_id) if latest is not None else None
-        return assess_change(old, new, self.level(conn, subject))
+        return assess_change(old, new, level)
 
     def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
         record_event(conn, self.events_topic, kind, subject, **fields)
@@ -230,15 +237,21 @@ class RegistryService(ConfigOperations):
                 return Registered(subject, found.version, found.schema_id, found.semver)
             self._refuse_when_read_only(conn, subject)
             self._lint(conn, subject, schema)
-            result = self.check(conn, subject, schema)
+            level = self.level(conn, subject)
+            latest = repo.latest_version(conn, subject)
+            assessment = self._assess(conn, level, schema, latest)
+            if level is CompatibilityLevel.NONE or latest is None:
+                result = CompatibilityResult()
+            elif level.transitive:
+                result = self.check(conn, subject, schema, level, latest)
+            else:
+                result = CompatibilityResult(assessment.incompatibilities)
             if not result.compatible:
                 raise IncompatibleSchemaError(
                     f"Schema being registered is incompatible with an earlier schema for subject "
                     f'"{subject}", details: {result.messages()}',
                     _incompatibility_problems(result),
                 )
-            latest = repo.latest_version(conn, subject)
-            assessment = self._assess(conn, subject, schema, latest)
             previous = SemVer.parse(latest.semver) if latest is not None else None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 semver = previous.bump(ChangeClass.MAJOR)
@@ -276,12 +289,13 @@ class RegistryService(ConfigOperations):
                 )
             if not dry_run:
                 self._refuse_when_read_only(conn, subject)
-            assessment = self._assess(conn, subject, schema, latest)
+            level = self.level(conn, subject)
+            assessment = self._assess(conn, level, schema, latest)
             previous = SemVer.parse(latest.semver) if latest is not None else None
             wanted = SemVer.parse(declared) if declared else None
             if previous is not None and assessment.change is not ChangeClass.MAJOR:
                 # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
-                transitive = self.check(conn, subject, schema)
+                transitive = self.check(conn, subject, schema, level, latest)
                 if not transitive.compatible:
                     if wanted is None or wanted.major <= previous.major:
                         raise IncompatibleSchemaError(
