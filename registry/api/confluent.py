@@ -53,8 +53,7 @@ def schema_fields(stored: StoredSchema) -> dict[str, Any]:
 
 
 def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
-    with service.db.read() as conn:
-        stored = service.stored(conn, row.schema_id)
+    stored = service.schema(row.schema_id)
     return {"subject": row.subject, "version": row.version, "id": row.schema_id, **schema_fields(stored)}
 
 
