@@ -38,7 +38,7 @@ def parse_version(text: str) -> int | None:
     """``latest`` or ``-1`` → None (the latest); otherwise a version number in [1, 2^31-1]."""
     if text == "latest" or text == "-1":
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_VERSION:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_VERSION:
         raise InvalidVersionError(text)
     return int(text)
 

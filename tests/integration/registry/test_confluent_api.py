@@ -214,3 +214,10 @@ def test_list_schemas_filters_by_prefix_and_latest(client: TestClient) -> None:
     assert [(s["subject"], s["version"]) for s in listed] == [("alpha-value", 1), ("alpha-value", 2)]
     latest = client.get("/schemas?latestOnly=true").json()
     assert [(s["subject"], s["version"]) for s in latest] == [("alpha-value", 2), ("beta-value", 1)]
+
+
+def test_non_ascii_digits_are_an_invalid_version(client: TestClient) -> None:
+    register(client, "digits-value", record(ID))
+    for version in ("\u00b2", "\uff11", "\u0663"):
+        response = client.get(f"/subjects/digits-value/versions/{version}")
+        assert (response.status_code, response.json()["error_code"]) == (422, 42202)
