@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
-from registry.errors import SemverError
+from registry.errors import InvalidSchemaError, SemverError
 from registry.lint import LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
@@ -147,6 +147,8 @@ class RegistryService(ConfigOperations):
 
     def parse(self, conn: Connection, item: SchemaInput) -> ParsedSchema:
         kind = schema_type_of(item.schema_type)
+        if "\x00" in item.schema:
+            raise InvalidSchemaError("schema text contains a NUL character")
         refs: Mapping[str, str] | None = self._reference_texts(conn, item.references) or None
         return parse_schema(kind, item.schema, refs)
 

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 MAX_VERSION = 2**31 - 1
 SchemaId = Annotated[int, Path(ge=0, le=MAX_VERSION, description="Global schema id")]
+Subject = Annotated[
+    str, Path(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$", description="Subject name")
+]
 
 
 class SchemaRegistryResponse(JSONResponse):
@@ -122,18 +125,18 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
 
     @router.post("/subjects/{subject}")
     def lookup(
-        subject: str, body: SchemaBody, deleted: bool = False, normalize: bool = False
+        subject: Subject, body: SchemaBody, deleted: bool = False, normalize: bool = False
     ) -> dict[str, Any]:
         del normalize
         row = service.lookup(subject, body.to_input(), include_deleted=deleted)
         return version_body(service, row)
 
     @router.delete("/subjects/{subject}", dependencies=[writer])
-    def delete_subject(subject: str, permanent: bool = False) -> list[int]:
+    def delete_subject(subject: Subject, permanent: bool = False) -> list[int]:
         return service.delete_subject(subject, permanent=permanent)
 
     @router.get("/subjects/{subject}/versions")
-    def list_versions(subject: str, deleted: bool = False) -> list[int]:
+    def list_versions(subject: Subject, deleted: bool = False) -> list[int]:
         with service.db.read() as conn:
             rows = repo.versions(conn, subject, include_deleted=deleted)
         if not rows:
@@ -141,20 +144,20 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return [r.version for r in rows]
 
     @router.post("/subjects/{subject}/versions", dependencies=[writer])
-    def register(subject: str, body: SchemaBody, normalize: bool = False) -> dict[str, Any]:
+    def register(subject: Subject, body: SchemaBody, normalize: bool = False) -> dict[str, Any]:
         del normalize
         registered = service.register(subject, body.to_input())
         return {"id": registered.schema_id, "version": registered.version}
 
     @router.get("/subjects/{subject}/versions/{version}")
-    def get_version(subject: str, version: str, deleted: bool = False) -> dict[str, Any]:
+    def get_version(subject: Subject, version: str, deleted: bool = False) -> dict[str, Any]:
         number = parse_version(version)
         with service.db.read() as conn:
             row = service.version_row(conn, subject, number, include_deleted=deleted)
         return version_body(service, row)
 
     @router.get("/subjects/{subject}/versions/{version}/schema")
-    def get_version_schema(subject: str, version: str, deleted: bool = False) -> Response:
+    def get_version_schema(subject: Subject, version: str, deleted: bool = False) -> Response:
         number = parse_version(version)
         with service.db.read() as conn:
             row = service.version_row(conn, subject, number, include_deleted=deleted)
@@ -162,18 +165,20 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return Response(stored.raw, media_type=MEDIA_TYPE)
 
     @router.delete("/subjects/{subject}/versions/{version}", dependencies=[writer])
-    def delete_version(subject: str, version: str, permanent: bool = False) -> int:
+    def delete_version(subject: Subject, version: str, permanent: bool = False) -> int:
         return service.delete_version(subject, parse_version(version), permanent=permanent)
 
     @router.get("/subjects/{subject}/versions/{version}/referencedby")
-    def referenced_by(subject: str, version: str) -> list[int]:
+    def referenced_by(subject: Subject, version: str) -> list[int]:
         number = parse_version(version)
         with service.db.read() as conn:
             row = service.version_row(conn, subject, number)
             return repo.referenced_by(conn, subject, row.version)
 
     @router.post("/compatibility/subjects/{subject}/versions/{version}")
-    def check_version(subject: str, version: str, body: SchemaBody, verbose: bool = False) -> dict[str, Any]:
+    def check_version(
+        subject: Subject, version: str, body: SchemaBody, verbose: bool = False
+    ) -> dict[str, Any]:
         result = service.check_against(subject, parse_version(version), body.to_input(), all_versions=False)
         answer: dict[str, Any] = {"is_compatible": result.compatible}
         if verbose:
@@ -181,7 +186,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return answer
 
     @router.post("/compatibility/subjects/{subject}/versions")
-    def check_all(subject: str, body: SchemaBody, verbose: bool = False) -> dict[str, Any]:
+    def check_all(subject: Subject, body: SchemaBody, verbose: bool = False) -> dict[str, Any]:
         result = service.check_against(subject, None, body.to_input(), all_versions=True)
         answer: dict[str, Any] = {"is_compatible": result.compatible}
         if verbose:
@@ -201,15 +206,15 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return {"compatibilityLevel": service.clear_level(None).value}
 
     @router.get("/config/{subject}")
-    def get_subject_config(subject: str, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
+    def get_subject_config(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
         return {"compatibilityLevel": service.get_level(subject, default_to_global=defaultToGlobal).value}
 
     @router.put("/config/{subject}", dependencies=[admin])
-    def put_subject_config(subject: str, body: ConfigBody) -> dict[str, str]:
+    def put_subject_config(subject: Subject, body: ConfigBody) -> dict[str, str]:
         return {"compatibility": service.set_level(subject, body.level()).value}
 
     @router.delete("/config/{subject}", dependencies=[admin])
-    def delete_subject_config(subject: str) -> dict[str, str]:
+    def delete_subject_config(subject: Subject) -> dict[str, str]:
         return {"compatibilityLevel": service.clear_level(subject).value}
 
     @router.get("/mode")
@@ -222,16 +227,16 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         return {"mode": service.set_mode(None, body.mode)}
 
     @router.get("/mode/{subject}")
-    def get_subject_mode(subject: str, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
+    def get_subject_mode(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
         return {"mode": service.get_mode(subject, default_to_global=defaultToGlobal)}
 
     @router.put("/mode/{subject}", dependencies=[admin])
-    def put_subject_mode(subject: str, body: ModeBody, force: bool = False) -> dict[str, str]:
+    def put_subject_mode(subject: Subject, body: ModeBody, force: bool = False) -> dict[str, str]:
         del force
         return {"mode": service.set_mode(subject, body.mode)}
 
     @router.delete("/mode/{subject}", dependencies=[admin])
-    def delete_subject_mode(subject: str) -> dict[str, str]:
+    def delete_subject_mode(subject: Subject) -> dict[str, str]:
         return {"mode": service.delete_mode(subject)}
 
     return router

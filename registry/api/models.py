@@ -11,8 +11,8 @@ from registry.storage import Reference
 
 
 class ReferenceBody(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
-    subject: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")
+    subject: str = Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")
     version: int = Field(ge=1, le=2**31 - 1)
 
 

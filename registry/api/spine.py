@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from registry.api.confluent import SchemaRegistryResponse, parse_version
+from registry.api.confluent import SchemaRegistryResponse, Subject, parse_version
 from registry.api.models import LintConfigBody, PublishBody, RollbackBody
 from registry.diff import diff_schemas
 from registry.semver import SemVer
@@ -66,13 +66,13 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         }
 
     @router.get("/schemas/{subject}", summary="Latest version of a subject with its semver, tags and state")
-    def latest(subject: str) -> dict[str, Any]:
+    def latest(subject: Subject) -> dict[str, Any]:
         with service.db.read() as conn:
             row = service.version_row(conn, subject, None)
         return describe(row)
 
     @router.get("/schemas/{subject}/versions", summary="Every live version of a subject with its semver")
-    def versions(subject: str) -> list[dict[str, Any]]:
+    def versions(subject: Subject) -> list[dict[str, Any]]:
         with service.db.read() as conn:
             rows = repo.versions(conn, subject)
         if not rows:
@@ -85,14 +85,14 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
     @router.get(
         "/schemas/{subject}/versions/{version}", summary="One version with its semver, tags and state"
     )
-    def one_version(subject: str, version: str) -> dict[str, Any]:
+    def one_version(subject: Subject, version: str) -> dict[str, Any]:
         with service.db.read() as conn:
             row = service.version_row(conn, subject, parse_version(version))
         return describe(row)
 
     @router.get("/schemas/{subject}/diff", summary="Field-level changes between two versions, each classed")
     def diff(
-        subject: str,
+        subject: Subject,
         from_: str = Query(alias="from", max_length=16, description="Version number or 'latest'"),
         to: str = Query(default="latest", max_length=16, description="Version number or 'latest'"),
     ) -> dict[str, Any]:
@@ -114,11 +114,11 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         dependencies=[writer],
         summary="Publish through the semver gate (dryRun validates without publishing)",
     )
-    def publish(subject: str, body: PublishBody) -> dict[str, Any]:
+    def publish(subject: Subject, body: PublishBody) -> dict[str, Any]:
         return publish_body(service.publish(subject, body.to_input(), body.version, dry_run=body.dryRun))
 
     @router.get("/schemas/{subject}/versions/{version}/tags", summary="Fields of a version and their tags")
-    def tags(subject: str, version: str) -> dict[str, Any]:
+    def tags(subject: Subject, version: str) -> dict[str, Any]:
         with service.db.read() as conn:
             row = service.version_row(conn, subject, parse_version(version))
             fields = service.parsed(conn, row.schema_id).tagged_fields()
@@ -130,7 +130,7 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         }
 
     @router.post("/schemas/{subject}/versions/{version}/deprecate", dependencies=[writer])
-    def deprecate(subject: str, version: str) -> dict[str, Any]:
+    def deprecate(subject: Subject, version: str) -> dict[str, Any]:
         number = parse_version(version)
         with service.db.read() as conn:
             number = service.version_row(conn, subject, number).version
@@ -139,17 +139,17 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
     @router.post(
         "/schemas/{subject}/rollback", dependencies=[writer], summary="Re-register version N as latest"
     )
-    def rollback(subject: str, body: RollbackBody) -> dict[str, Any]:
+    def rollback(subject: Subject, body: RollbackBody) -> dict[str, Any]:
         return publish_body(service.rollback(subject, body.to, body.version))
 
     @router.get(
         "/schemas/{subject}/lint", summary="Lint configuration of a subject (merged over the global one)"
     )
-    def get_lint(subject: str) -> dict[str, Any]:
+    def get_lint(subject: Subject) -> dict[str, Any]:
         return service.get_lint(subject)
 
     @router.put("/schemas/{subject}/lint", dependencies=[admin])
-    def put_lint(subject: str, body: LintConfigBody) -> dict[str, Any]:
+    def put_lint(subject: Subject, body: LintConfigBody) -> dict[str, Any]:
         return service.set_lint(subject, body.as_mapping())
 
     @router.get("/lint", summary="Global lint configuration")

@@ -40,3 +40,17 @@ def test_registry_runs_on_postgres(tmp_path: Path, database_factory: Callable[[]
         assert client.delete("/subjects/ship-value").json() == [1, 2]
         assert client.delete("/subjects/ship-value?permanent=true").json() == [1, 2]
         assert client.get("/subjects").json() == ["archive-value"]
+
+
+def test_nul_characters_are_refused_before_they_reach_postgres(
+    tmp_path: Path, database_factory: Callable[[], str]
+) -> None:
+    tokens = make_tokens(tmp_path)
+    with TestClient(build_app(tmp_path, database_url=database_factory())) as client:
+        client.headers.update(tokens.header("producer"))
+        schema = client.post(
+            "/subjects/n-value/versions", json={"schema": SCHEMA.replace("Id.", "I\x00d.")}
+        )
+        assert (schema.status_code, schema.json()["error_code"]) == (422, 42201)
+        subject = client.get("/subjects/n%00x/versions")
+        assert (subject.status_code, subject.json()["error_code"]) == (422, 42200)

@@ -27,7 +27,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", build_app(_HOME))
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_operation_answers_with_a_server_error(case: Any) -> None:
     response = case.call(headers=_ADMIN)
     case.validate_response(response, checks=[not_a_server_error])
@@ -80,3 +80,9 @@ def test_deeply_nested_bodies_and_schemas_give_4xx(client: TestClient) -> None:
             json={"schema": "[" * 50_000 + "]" * 50_000, "schemaType": schema_type},
         )
         assert (schema.status_code, schema.json()["error_code"]) == (422, 42201)
+
+
+def test_control_characters_in_subject_names_give_4xx(client: TestClient) -> None:
+    for path in ("/subjects/a%00b/versions", "/schemas/a%01b", "/config/a%1fb"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["error_code"]) == (422, 42200), path
