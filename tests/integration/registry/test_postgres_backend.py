@@ -48,9 +48,7 @@ def test_nul_characters_are_refused_before_they_reach_postgres(
     tokens = make_tokens(tmp_path)
     with TestClient(build_app(tmp_path, database_url=database_factory())) as client:
         client.headers.update(tokens.header("producer"))
-        schema = client.post(
-            "/subjects/n-value/versions", json={"schema": SCHEMA.replace("Id.", "I\x00d.")}
-        )
+        schema = client.post("/subjects/n-value/versions", json={"schema": SCHEMA.replace("Id.", "I\x00d.")})
         assert (schema.status_code, schema.json()["error_code"]) == (422, 42201)
         subject = client.get("/subjects/n%00x/versions")
         assert (subject.status_code, subject.json()["error_code"]) == (422, 42200)
