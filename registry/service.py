@@ -119,9 +119,15 @@ class RegistryService(ConfigOperations):
     def cached_schema(self, schema_id: int) -> StoredSchema | None:
         return self._schemas.peek(schema_id)
 
-    def formatted(self, schema_id: int, fmt: str) -> str:
+    def formatted(self, schema_id: int, fmt: str | None) -> str:
         with self.db.read() as conn:
             return self.parsed(conn, schema_id).formatted(fmt)
+
+    def text(self, stored: StoredSchema, fmt: str | None = None) -> str:
+        """The schema as clients read it: Protobuf sent as a descriptor comes back as .proto text."""
+        if fmt is None and stored.schema_type != "PROTOBUF":
+            return stored.raw
+        return self.formatted(stored.id, fmt)
 
     def schema(self, schema_id: int) -> StoredSchema:
         """A stored schema by global id, from the cache when it is there."""

@@ -46,8 +46,8 @@ def parse_version(text: str) -> int | None:
     return int(text)
 
 
-def schema_fields(stored: StoredSchema) -> dict[str, Any]:
-    body: dict[str, Any] = {"schema": stored.raw}
+def schema_fields(service: RegistryService, stored: StoredSchema, fmt: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schema": service.text(stored, fmt)}
     if stored.schema_type != SchemaType.AVRO.value:
         body["schemaType"] = stored.schema_type
     if stored.references:
@@ -57,7 +57,12 @@ def schema_fields(stored: StoredSchema) -> dict[str, Any]:
 
 def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
     stored = service.schema(row.schema_id)
-    return {"subject": row.subject, "version": row.version, "id": row.schema_id, **schema_fields(stored)}
+    return {
+        "subject": row.subject,
+        "version": row.version,
+        "id": row.schema_id,
+        **schema_fields(service, stored),
+    }
 
 
 def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
@@ -95,14 +100,15 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         stored = service.cached_schema(schema_id)
         if stored is None:
             stored = await run_in_threadpool(service.schema, schema_id)
-        body = schema_fields(stored)
-        if format:
-            body["schema"] = await run_in_threadpool(service.formatted, schema_id, format)
-        return body
+        if format or (
+            stored.schema_type != SchemaType.AVRO.value and stored.schema_type != SchemaType.JSON.value
+        ):
+            return await run_in_threadpool(schema_fields, service, stored, format)
+        return schema_fields(service, stored)
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:
-        return Response(service.schema(schema_id).raw, media_type=MEDIA_TYPE)
+        return Response(service.text(service.schema(schema_id)), media_type=MEDIA_TYPE)
 
     @router.get("/schemas/ids/{schema_id}/versions")
     def versions_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[dict[str, Any]]:
@@ -162,7 +168,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         with service.db.read() as conn:
             row = service.version_row(conn, subject, number, include_deleted=deleted)
             stored = service.stored(conn, row.schema_id)
-        return Response(stored.raw, media_type=MEDIA_TYPE)
+        return Response(service.text(stored), media_type=MEDIA_TYPE)
 
     @router.delete("/subjects/{subject}/versions/{version}", dependencies=[writer])
     def delete_version(subject: Subject, version: str, permanent: bool = False) -> int:

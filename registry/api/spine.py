@@ -57,7 +57,7 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
             "id": row.schema_id,
             "semver": row.semver,
             "schemaType": stored.schema_type,
-            "schema": stored.raw,
+            "schema": service.text(stored),
             "references": [r.as_dict() for r in stored.references],
             "deprecated": row.deprecated,
             "topic": governed_topic(row.subject, SemVer.parse(row.semver).major),
