@@ -166,7 +166,7 @@ def test_protobuf_serializer_round_trip_through_the_broker(
     assert registered.schema_id is not None
     serialized = client.get_schema(registered.schema_id, fmt="serialized")
     assert serialized.schema_str
-    assert "message Payment" in registered.schema.schema_str
+    assert "message Payment" in (registered.schema.schema_str or "")
 
 
 def test_client_admin_calls_and_errors(sr_client: Callable[..., SchemaRegistryClient]) -> None:
