@@ -2,3 +2,7 @@
 
 It owns schemas and their versions; it must not decide residency (that is the residency gate's job).
 """
+
+from registry.errors import RegistryError
+
+__all__ = ["RegistryError"]

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): one script per SLO, run as ``python bench/<name>.py``."""

@@ -1,0 +1,248 @@
+"""Confluent Schema Registry v1 REST API: subjects, versions, schemas by id, config, mode, compatibility.
+
+Routes are thin: they parse path and query values and call :class:`registry.service.RegistryService`;
+errors go through the one table in :mod:`registry.api.errors`. Writes need a producer or admin token,
+configuration and mode changes an admin token; reads are open.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from registry.api.errors import MEDIA_TYPE
+from registry.api.models import ConfigBody, ModeBody, SchemaBody
+from registry.schemas import SchemaType
+from registry.service import RegistryService
+from registry.service_errors import InvalidVersionError, SubjectNotFoundError
+from registry.storage import StoredSchema, VersionRow
+from registry.storage import repository as repo
+from spine.auth import Role, TokenStore
+from spine.http import role_guard
+
+logger = logging.getLogger(__name__)
+
+MAX_VERSION = 2**31 - 1
+SchemaId = Annotated[int, Path(ge=0, le=MAX_VERSION, description="Global schema id")]
+Subject = Annotated[
+    str, Path(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$", description="Subject name")
+]
+
+
+class SchemaRegistryResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+def parse_version(text: str) -> int | None:
+    """``latest`` or ``-1`` → None (the latest); otherwise a version number in [1, 2^31-1]."""
+    if text == "latest" or text == "-1":
+        return None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_VERSION:
+        raise InvalidVersionError(text)
+    return int(text)
+
+
+def schema_fields(service: RegistryService, stored: StoredSchema, fmt: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schema": service.text(stored, fmt)}
+    if stored.schema_type != SchemaType.AVRO.value:
+        body["schemaType"] = stored.schema_type
+    if stored.references:
+        body["references"] = [r.as_dict() for r in stored.references]
+    return body
+
+
+def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
+    stored = service.schema(row.schema_id)
+    return {
+        "subject": row.subject,
+        "version": row.version,
+        "id": row.schema_id,
+        **schema_fields(service, stored),
+    }
+
+
+def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
+    writer = Depends(role_guard(tokens, Role.PRODUCER))
+    admin = Depends(role_guard(tokens, Role.ADMIN))
+    router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["confluent"])
+
+    @router.get("/schemas/types")
+    def schema_types() -> list[str]:
+        return [t.value for t in SchemaType]
+
+    @router.get("/schemas")
+    def list_schemas(
+        subjectPrefix: str = Query(default="", max_length=255),  # noqa: N803 - Confluent's name
+        deleted: bool = False,
+        latestOnly: bool = False,  # noqa: N803
+        offset: int = Query(default=0, ge=0, le=MAX_VERSION),
+        limit: int = Query(default=-1, ge=-1, le=MAX_VERSION),
+    ) -> list[dict[str, Any]]:
+        with service.db.read() as conn:
+            rows = repo.all_versions(conn, prefix=subjectPrefix, include_deleted=deleted)
+        if latestOnly:
+            rows = list({row.subject: row for row in rows}.values())
+        rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
+        return [version_body(service, row) for row in rows]
+
+    @router.get("/schemas/ids/{schema_id}")
+    async def schema_by_id(
+        schema_id: SchemaId,
+        subject: str | None = None,
+        format: str | None = Query(default=None, max_length=32),
+    ) -> dict[str, Any]:
+        # The hot path of every deserializer: answered on the event loop when the schema is cached.
+        del subject
+        stored = service.cached_schema(schema_id)
+        if stored is None:
+            stored = await run_in_threadpool(service.schema, schema_id)
+        if format or (
+            stored.schema_type != SchemaType.AVRO.value and stored.schema_type != SchemaType.JSON.value
+        ):
+            return await run_in_threadpool(schema_fields, service, stored, format)
+        return schema_fields(service, stored)
+
+    @router.get("/schemas/ids/{schema_id}/schema")
+    def raw_schema_by_id(schema_id: SchemaId) -> Response:
+        return Response(service.text(service.schema(schema_id)), media_type=MEDIA_TYPE)
+
+    @router.get("/schemas/ids/{schema_id}/versions")
+    def versions_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[dict[str, Any]]:
+        with service.db.read() as conn:
+            service.stored(conn, schema_id)
+            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
+        return [{"subject": r.subject, "version": r.version} for r in rows]
+
+    @router.get("/schemas/ids/{schema_id}/subjects")
+    def subjects_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[str]:
+        with service.db.read() as conn:
+            service.stored(conn, schema_id)
+            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
+        return sorted({r.subject for r in rows})
+
+    @router.get("/subjects")
+    def subjects(deleted: bool = False) -> list[str]:
+        with service.db.read() as conn:
+            return repo.subject_names(conn, include_deleted=deleted)
+
+    @router.post("/subjects/{subject}")
+    def lookup(
+        subject: Subject, body: SchemaBody, deleted: bool = False, normalize: bool = False
+    ) -> dict[str, Any]:
+        del normalize
+        row = service.lookup(subject, body.to_input(), include_deleted=deleted)
+        return version_body(service, row)
+
+    @router.delete("/subjects/{subject}", dependencies=[writer])
+    def delete_subject(subject: Subject, permanent: bool = False) -> list[int]:
+        return service.delete_subject(subject, permanent=permanent)
+
+    @router.get("/subjects/{subject}/versions")
+    def list_versions(subject: Subject, deleted: bool = False) -> list[int]:
+        with service.db.read() as conn:
+            rows = repo.versions(conn, subject, include_deleted=deleted)
+        if not rows:
+            raise SubjectNotFoundError(subject)
+        return [r.version for r in rows]
+
+    @router.post("/subjects/{subject}/versions", dependencies=[writer])
+    def register(subject: Subject, body: SchemaBody, normalize: bool = False) -> dict[str, Any]:
+        del normalize
+        registered = service.register(subject, body.to_input())
+        return {"id": registered.schema_id, "version": registered.version}
+
+    @router.get("/subjects/{subject}/versions/{version}")
+    def get_version(subject: Subject, version: str, deleted: bool = False) -> dict[str, Any]:
+        number = parse_version(version)
+        with service.db.read() as conn:
+            row = service.version_row(conn, subject, number, include_deleted=deleted)
+        return version_body(service, row)
+
+    @router.get("/subjects/{subject}/versions/{version}/schema")
+    def get_version_schema(subject: Subject, version: str, deleted: bool = False) -> Response:
+        number = parse_version(version)
+        with service.db.read() as conn:
+            row = service.version_row(conn, subject, number, include_deleted=deleted)
+            stored = service.stored(conn, row.schema_id)
+        return Response(service.text(stored), media_type=MEDIA_TYPE)
+
+    @router.delete("/subjects/{subject}/versions/{version}", dependencies=[writer])
+    def delete_version(subject: Subject, version: str, permanent: bool = False) -> int:
+        return service.delete_version(subject, parse_version(version), permanent=permanent)
+
+    @router.get("/subjects/{subject}/versions/{version}/referencedby")
+    def referenced_by(subject: Subject, version: str) -> list[int]:
+        number = parse_version(version)
+        with service.db.read() as conn:
+            row = service.version_row(conn, subject, number)
+            return repo.referenced_by(conn, subject, row.version)
+
+    @router.post("/compatibility/subjects/{subject}/versions/{version}")
+    def check_version(
+        subject: Subject, version: str, body: SchemaBody, verbose: bool = False
+    ) -> dict[str, Any]:
+        result = service.check_against(subject, parse_version(version), body.to_input(), all_versions=False)
+        answer: dict[str, Any] = {"is_compatible": result.compatible}
+        if verbose:
+            answer["messages"] = result.messages()
+        return answer
+
+    @router.post("/compatibility/subjects/{subject}/versions")
+    def check_all(subject: Subject, body: SchemaBody, verbose: bool = False) -> dict[str, Any]:
+        result = service.check_against(subject, None, body.to_input(), all_versions=True)
+        answer: dict[str, Any] = {"is_compatible": result.compatible}
+        if verbose:
+            answer["messages"] = result.messages()
+        return answer
+
+    @router.get("/config")
+    def get_global_config() -> dict[str, str]:
+        return {"compatibilityLevel": service.get_level(None, default_to_global=True).value}
+
+    @router.put("/config", dependencies=[admin])
+    def put_global_config(body: ConfigBody) -> dict[str, str]:
+        return {"compatibility": service.set_level(None, body.level()).value}
+
+    @router.delete("/config", dependencies=[admin])
+    def delete_global_config() -> dict[str, str]:
+        return {"compatibilityLevel": service.clear_level(None).value}
+
+    @router.get("/config/{subject}")
+    def get_subject_config(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
+        return {"compatibilityLevel": service.get_level(subject, default_to_global=defaultToGlobal).value}
+
+    @router.put("/config/{subject}", dependencies=[admin])
+    def put_subject_config(subject: Subject, body: ConfigBody) -> dict[str, str]:
+        return {"compatibility": service.set_level(subject, body.level()).value}
+
+    @router.delete("/config/{subject}", dependencies=[admin])
+    def delete_subject_config(subject: Subject) -> dict[str, str]:
+        return {"compatibilityLevel": service.clear_level(subject).value}
+
+    @router.get("/mode")
+    def get_global_mode() -> dict[str, str]:
+        return {"mode": service.get_mode(None)}
+
+    @router.put("/mode", dependencies=[admin])
+    def put_global_mode(body: ModeBody, force: bool = False) -> dict[str, str]:
+        del force
+        return {"mode": service.set_mode(None, body.mode)}
+
+    @router.get("/mode/{subject}")
+    def get_subject_mode(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
+        return {"mode": service.get_mode(subject, default_to_global=defaultToGlobal)}
+
+    @router.put("/mode/{subject}", dependencies=[admin])
+    def put_subject_mode(subject: Subject, body: ModeBody, force: bool = False) -> dict[str, str]:
+        del force
+        return {"mode": service.set_mode(subject, body.mode)}
+
+    @router.delete("/mode/{subject}", dependencies=[admin])
+    def delete_subject_mode(subject: Subject) -> dict[str, str]:
+        return {"mode": service.delete_mode(subject)}
+
+    return router

@@ -1,0 +1,66 @@
+"""Request bodies of both APIs (pydantic), shaped like Confluent's where Confluent defines them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.service import SchemaInput
+from registry.storage import Reference
+
+
+class ReferenceBody(BaseModel):
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")
+    subject: str = Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class SchemaBody(BaseModel):
+    """Confluent's register/lookup/compatibility body; unknown fields (metadata, ruleSet) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    schema_: str = Field(alias="schema", max_length=1024 * 1024)
+    schemaType: str | None = Field(default=None, max_length=32)  # noqa: N815 - Confluent's field name
+    references: list[ReferenceBody] = Field(default_factory=list, max_length=1000)
+
+    def to_input(self) -> SchemaInput:
+        return SchemaInput(
+            schema=self.schema_,
+            schema_type=self.schemaType,
+            references=tuple(Reference(r.name, r.subject, r.version) for r in self.references),
+        )
+
+
+class PublishBody(SchemaBody):
+    """The spine API's publish body: a Confluent body plus the declared semantic version."""
+
+    version: str | None = Field(default=None, max_length=64, description="Declared semantic version X.Y.Z")
+    dryRun: bool = False  # noqa: N815 - matches the JSON field
+
+
+class ConfigBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    compatibility: str | None = Field(default=None, max_length=64)
+    compatibilityLevel: str | None = Field(default=None, max_length=64)  # noqa: N815
+
+    def level(self) -> str:
+        return self.compatibility or self.compatibilityLevel or ""
+
+
+class ModeBody(BaseModel):
+    mode: str = Field(max_length=64)
+
+
+class RollbackBody(BaseModel):
+    to: int = Field(ge=1, le=2**31 - 1, description="The version whose schema becomes the new latest")
+    version: str | None = Field(default=None, max_length=64, description="Declared semantic version")
+
+
+class LintConfigBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    def as_mapping(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})

@@ -1,0 +1,96 @@
+"""Build the registry's FastAPI app: storage, migrations, both APIs, the error table and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from registry.api.confluent import confluent_router
+from registry.api.errors import ERROR_RULES, MEDIA_TYPE, install_problem_handler
+from registry.api.spine import spine_router
+from registry.outbox import OutboxRelay
+from registry.service import RegistryService
+from registry.storage import Database, sqlite_url
+from spine.auth import TokenStore
+from spine.http import install_common
+from spine.settings import KafkaSettings, RegistrySettings, SpineSettings
+
+logger = logging.getLogger(__name__)
+
+_JSON_ALIASES = {b"application/octet-stream", b"*/*", b""}
+
+
+class ConfluentContentTypes:
+    """Confluent accepts request bodies sent as octet-stream or without a content type: read them as JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT"):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            current = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+            if current.split(b";")[0].strip().lower() in _JSON_ALIASES:
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: RegistrySettings,
+    *,
+    spine: SpineSettings | None = None,
+    kafka: KafkaSettings | None = None,
+) -> FastAPI:
+    """The registry app; migrations run here, the outbox relay starts with the app's lifespan."""
+    spine = spine or SpineSettings()
+    db = Database(settings.database_url or sqlite_url(spine.home))
+    db.migrate()
+    service = RegistryService(db)
+    tokens = TokenStore(spine.tokens_path)
+    relay = OutboxRelay(db, kafka) if kafka is not None and kafka.bootstrap else None
+    if relay is None:
+        logger.warning("no Kafka bootstrap configured: schema events wait in the outbox")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if relay is not None:
+            relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                await asyncio.to_thread(relay.stop)
+            db.dispose()
+
+    app = FastAPI(
+        title="Data Spine schema registry",
+        version="1.0.0",
+        description="Confluent Schema Registry v1 API plus a semver gate, linting and field tags.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.relay = relay
+
+    async def database_ready() -> None:
+        await asyncio.to_thread(db.ping)
+
+    install_common(
+        app,
+        service="registry",
+        rules=ERROR_RULES,
+        ready_checks=[database_ready],
+        validation_error_code=42200,
+        not_found_code=404,
+        media_type=MEDIA_TYPE,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    install_problem_handler(app)
+    app.include_router(confluent_router(service, tokens))
+    app.include_router(spine_router(service, tokens))
+    app.add_middleware(ConfluentContentTypes)
+    return app

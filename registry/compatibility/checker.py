@@ -1,0 +1,62 @@
+"""The one place that maps compatibility levels to reader/writer checks, for every schema type.
+
+BACKWARD: the new schema reads data written with existing ones. FORWARD: existing schemas read data
+written with the new one. FULL: both. Non-transitive levels compare with the newest existing schema only.
+Each schema type supplies ``can_read(reader, writer)``; a type may add ``evolution(old, new)`` rules that
+depend on which schema is older (Protobuf's "removed field not reserved"), applied at every level but NONE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from registry.compatibility import avro, jsonschema, protobuf
+from registry.compatibility.model import CompatibilityLevel, CompatibilityResult, Incompatibility
+from registry.schemas.model import ParsedSchema, SchemaType
+
+logger = logging.getLogger(__name__)
+
+ReadCheck = Callable[[ParsedSchema, ParsedSchema], list[Incompatibility]]
+
+_CAN_READ: dict[SchemaType, ReadCheck] = {
+    SchemaType.AVRO: avro.can_read,
+    SchemaType.PROTOBUF: protobuf.can_read,
+    SchemaType.JSON: jsonschema.can_read,
+}
+_EVOLUTION: dict[SchemaType, ReadCheck] = {
+    SchemaType.PROTOBUF: protobuf.evolution,
+}
+
+
+def can_read(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
+    """Why ``reader`` cannot read data written with ``writer`` (empty when it can)."""
+    if reader.schema_type != writer.schema_type:
+        return [
+            Incompatibility(
+                "/",
+                f"schema type changed from {writer.schema_type.value} to {reader.schema_type.value}",
+                "schema-type-changed",
+            )
+        ]
+    return _CAN_READ[reader.schema_type](reader, writer)
+
+
+def check_compatibility(
+    level: CompatibilityLevel | str, new: ParsedSchema, existing: Sequence[ParsedSchema]
+) -> CompatibilityResult:
+    """Check ``new`` against ``existing`` (oldest first) under ``level``."""
+    level = CompatibilityLevel(level)
+    if level is CompatibilityLevel.NONE or not existing:
+        return CompatibilityResult()
+    targets = list(existing) if level.transitive else [existing[-1]]
+    found: list[Incompatibility] = []
+    for old in targets:
+        if level.backward:
+            found.extend(can_read(new, old))
+        if level.forward:
+            found.extend(can_read(old, new))
+        evolution = _EVOLUTION.get(new.schema_type)
+        if evolution is not None and old.schema_type == new.schema_type:
+            found.extend(evolution(old, new))
+    return CompatibilityResult(tuple(dict.fromkeys(found)))

@@ -1,0 +1,459 @@
+"""The registry's use cases: register (Confluent and semver-gated), look up, check, delete, configure.
+
+It joins the pure checks (parsing, compatibility, semver, lint) to storage, and writes a schema event to
+the outbox in the same transaction as every change. It knows nothing about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
+from registry.errors import InvalidSchemaError, SemverError
+from registry.lint import LintFinding, Severity, lint_schema
+from registry.schemas import ParsedSchema, parse_schema, schema_type_of
+from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
+from registry.service_config import ConfigOperations, record_event
+from registry.service_errors import (
+    IncompatibleSchemaError,
+    LintRefusedError,
+    Problem,
+    ReferenceExistsError,
+    SchemaNotFoundError,
+    SemverUnderstatedError,
+    SubjectNotFoundError,
+    SubjectNotSoftDeletedError,
+    SubjectSoftDeletedError,
+    VersionNotFoundError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
+)
+from registry.storage import Database, Reference, StoredSchema, VersionRow
+from registry.storage import repository as repo
+from registry.storage.cache import IdCache
+
+logger = logging.getLogger(__name__)
+
+EVENTS_TOPIC = "_spine.schemas"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInput:
+    """A schema as a client submits it."""
+
+    schema: str
+    schema_type: str | None = None
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    subject: str
+    version: int
+    schema_id: int
+    semver: str
+
+
+@dataclass(slots=True)
+class PublishResult:
+    """The answer of the semver-gated publish (spine API)."""
+
+    subject: str
+    id: int | None
+    version: int | None
+    semver: str
+    change: str
+    reasons: list[str]
+    topic: str
+    lint: list[dict[str, str]]
+    incompatibilities: list[dict[str, str]]
+    dry_run: bool
+    notice: str | None = None
+
+
+def governed_topic(subject: str, major: int) -> str:
+    base = subject
+    for suffix in ("-value", "-key"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return f"{base}.v{major}"
+
+
+def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
+    return [Problem(f.path, f.message, f"lint:{f.rule}") for f in findings if f.severity is Severity.ERROR]
+
+
+def _finding_dicts(findings: Sequence[LintFinding]) -> list[dict[str, str]]:
+    return [
+        {"rule": f.rule, "severity": str(f.severity.value), "path": f.path, "message": f.message}
+        for f in findings
+    ]
+
+
+def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
+    return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
+
+
+class RegistryService(ConfigOperations):
+    """Every use case of the registry over one database."""
+
+    def __init__(self, db: Database, *, events_topic: str = EVENTS_TOPIC) -> None:
+        self.db = db
+        self.events_topic = events_topic
+        self._schemas: IdCache[StoredSchema | None] = IdCache()
+        self._parsed: IdCache[ParsedSchema] = IdCache()
+
+    # -- parsing and lookups -------------------------------------------------------------------------
+
+    def stored(self, conn: Connection, schema_id: int) -> StoredSchema:
+        found = self._schemas.get_or_load(schema_id, lambda: repo.schema_by_id(conn, schema_id))
+        if found is None:
+            raise SchemaNotFoundError(f"Schema {schema_id} not found")
+        return found
+
+    def cached_schema(self, schema_id: int) -> StoredSchema | None:
+        return self._schemas.peek(schema_id)
+
+    def formatted(self, schema_id: int, fmt: str | None) -> str:
+        with self.db.read() as conn:
+            return self.parsed(conn, schema_id).formatted(fmt)
+
+    def text(self, stored: StoredSchema, fmt: str | None = None) -> str:
+        """The schema as clients read it: Protobuf sent as a descriptor comes back as .proto text."""
+        if fmt is None and stored.schema_type != "PROTOBUF":
+            return stored.raw
+        return self.formatted(stored.id, fmt)
+
+    def schema(self, schema_id: int) -> StoredSchema:
+        """A stored schema by global id, from the cache when it is there."""
+        cached = self._schemas.peek(schema_id)
+        if cached is not None:
+            return cached
+        with self.db.read() as conn:
+            return self.stored(conn, schema_id)
+
+    def _reference_texts(self, conn: Connection, refs: Sequence[Reference]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for ref in refs:
+            row = repo.version(conn, ref.subject, ref.version)
+            if row is None:
+                raise SchemaNotFoundError(
+                    f"Reference {ref.name!r} points to subject {ref.subject!r} version {ref.version}, "
+                    "which does not exist"
+                )
+            stored = self.stored(conn, row.schema_id)
+            texts.update(self._reference_texts(conn, stored.references))
+            texts[ref.name] = stored.raw
+        return texts
+
+    def parse(self, conn: Connection, item: SchemaInput) -> ParsedSchema:
+        kind = schema_type_of(item.schema_type)
+        if "\x00" in item.schema:
+            raise InvalidSchemaError("schema text contains a NUL character")
+        refs: Mapping[str, str] | None = self._reference_texts(conn, item.references) or None
+        return parse_schema(kind, item.schema, refs)
+
+    def parsed(self, conn: Connection, schema_id: int) -> ParsedSchema:
+        def load() -> ParsedSchema:
+            stored = self.stored(conn, schema_id)
+            refs = self._reference_texts(conn, stored.references) or None
+            return parse_schema(stored.schema_type, stored.raw, refs)
+
+        return self._parsed.get_or_load(schema_id, load)
+
+    def _lint(self, conn: Connection, subject: str, schema: ParsedSchema) -> list[LintFinding]:
+        findings = list(lint_schema(schema, self.lint_config(conn, subject)))
+        problems = _lint_problems(findings)
+        if problems:
+            raise LintRefusedError(
+                f"Schema for subject {subject!r} breaks {len(problems)} lint rule(s) of severity error",
+                problems,
+            )
+        return findings
+
+    def _compare_with(
+        self, conn: Connection, level: CompatibilityLevel, subject: str, latest: VersionRow | None
+    ) -> list[ParsedSchema]:
+        if level is CompatibilityLevel.NONE or latest is None:
+            return []
+        ids = repo.live_schema_ids(conn, subject) if level.transitive else [latest.schema_id]
+        return [self.parsed(conn, schema_id) for schema_id in ids]
+
+    def check(
+        self,
+        conn: Connection,
+        subject: str,
+        new: ParsedSchema,
+        level: CompatibilityLevel | None = None,
+        latest: VersionRow | None = None,
+    ) -> CompatibilityResult:
+        level = level or self.level(conn, subject)
+        latest = latest or repo.latest_version(conn, subject)
+        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest))
+
+    def _assess(
+        self, conn: Connection, level: CompatibilityLevel, new: ParsedSchema, latest: VersionRow | None
+    ) -> ChangeAssessment:
+        old = self.parsed(conn, latest.schema_id) if latest is not None else None
+        return assess_change(old, new, level)
+
+    def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
+        record_event(conn, self.events_topic, kind, subject, **fields)
+
+    def _append(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        semver: SemVer,
+        change: ChangeClass | None,
+    ) -> Registered:
+        schema_id = repo.store_schema(
+            conn, schema.schema_type.value, schema.canonical(), schema.raw, item.references
+        )
+        number = repo.add_version(conn, subject, schema_id, str(semver))
+        self._event(
+            conn,
+            "REGISTERED",
+            subject,
+            version=number,
+            schema_id=schema_id,
+            semver=str(semver),
+            schema_type=schema.schema_type.value,
+            change=change.value if change is not None else None,
+        )
+        return Registered(subject, number, schema_id, str(semver))
+
+    # -- registration ------------------------------------------------------------------------------
+
+    def register(self, subject: str, item: SchemaInput) -> Registered:
+        """Confluent semantics: reuse an existing version, else check the level (409) and append."""
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            known = repo.schema_id_by_fingerprint(conn, fp)
+            found = repo.version_with_schema(conn, subject, known) if known is not None else None
+            if found is not None:
+                return Registered(subject, found.version, found.schema_id, found.semver)
+            self._refuse_when_read_only(conn, subject)
+            self._lint(conn, subject, schema)
+            level = self.level(conn, subject)
+            latest = repo.latest_version(conn, subject)
+            assessment = self._assess(conn, level, schema, latest)
+            if level is CompatibilityLevel.NONE or latest is None:
+                result = CompatibilityResult()
+            elif level.transitive:
+                result = self.check(conn, subject, schema, level, latest)
+            else:
+                result = CompatibilityResult(assessment.incompatibilities)
+            if not result.compatible:
+                raise IncompatibleSchemaError(
+                    f"Schema being registered is incompatible with an earlier schema for subject "
+                    f'"{subject}", details: {result.messages()}',
+                    _incompatibility_problems(result),
+                )
+            previous = SemVer.parse(latest.semver) if latest is not None else None
+            if assessment.change is ChangeClass.MAJOR and previous is not None:
+                semver = previous.bump(ChangeClass.MAJOR)
+            else:
+                semver = resolve_version(previous, None, assessment)
+            return self._append(conn, subject, schema, item, semver, assessment.change)
+
+    def publish(
+        self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
+    ) -> PublishResult:
+        """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+        # A dry run reads only: it neither takes the subject's write lock nor leaves a row behind.
+        with self.db.read() if dry_run else self.db.write() as conn:
+            if not dry_run:
+                repo.lock_subject(conn, subject)
+            findings = self._lint(conn, subject, schema)
+            latest = repo.latest_version(conn, subject)
+            if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
+                conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            ):
+                major = SemVer.parse(latest.semver).major
+                return PublishResult(
+                    subject,
+                    latest.schema_id,
+                    latest.version,
+                    latest.semver,
+                    "NONE",
+                    [f"identical to version {latest.version}; nothing registered"],
+                    governed_topic(subject, major),
+                    _finding_dicts(findings),
+                    [],
+                    dry_run,
+                )
+            if not dry_run:
+                self._refuse_when_read_only(conn, subject)
+            level = self.level(conn, subject)
+            assessment = self._assess(conn, level, schema, latest)
+            previous = SemVer.parse(latest.semver) if latest is not None else None
+            wanted = SemVer.parse(declared) if declared else None
+            if previous is not None and assessment.change is not ChangeClass.MAJOR:
+                # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
+                transitive = self.check(conn, subject, schema, level, latest)
+                if not transitive.compatible:
+                    if wanted is None or wanted.major <= previous.major:
+                        raise IncompatibleSchemaError(
+                            f"Schema for subject {subject!r} is incompatible with an earlier version; "
+                            f"declare {previous.bump(ChangeClass.MAJOR)} to publish it as a MAJOR change",
+                            _incompatibility_problems(transitive),
+                        )
+                    assessment = ChangeAssessment(
+                        ChangeClass.MAJOR, tuple(transitive.messages()), transitive.incompatibilities
+                    )
+            try:
+                semver = resolve_version(previous, wanted, assessment)
+            except SemverError as exc:
+                incompatible = [Problem(i.path, i.message, i.kind) for i in assessment.incompatibilities]
+                if wanted is None and assessment.change is ChangeClass.MAJOR:
+                    raise IncompatibleSchemaError(str(exc), incompatible) from exc
+                problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
+                raise SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")]) from exc
+            topic = governed_topic(subject, semver.major)
+            notice = None
+            if assessment.change is ChangeClass.MAJOR and previous is not None:
+                notice = (
+                    f"MAJOR change: the governed topic moves from "
+                    f"{governed_topic(subject, previous.major)} to {topic}"
+                )
+            registered: Registered | None = None
+            if not dry_run:
+                registered = self._append(conn, subject, schema, item, semver, assessment.change)
+            return PublishResult(
+                subject=subject,
+                id=registered.schema_id if registered else None,
+                version=registered.version if registered else None,
+                semver=str(semver),
+                change=assessment.change.value,
+                reasons=list(assessment.reasons) + ([notice] if notice else []),
+                topic=topic,
+                lint=_finding_dicts(findings),
+                incompatibilities=[
+                    {"path": i.path, "message": i.message, "kind": i.kind}
+                    for i in assessment.incompatibilities
+                ],
+                dry_run=dry_run,
+                notice=notice,
+            )
+
+    def rollback(self, subject: str, to: int, declared: str | None = None) -> PublishResult:
+        with self.db.read() as conn:
+            row = self.version_row(conn, subject, to, include_deleted=True)
+            stored = self.stored(conn, row.schema_id)
+        item = SchemaInput(stored.raw, stored.schema_type, stored.references)
+        return self.publish(subject, item, declared)
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def version_row(
+        self, conn: Connection, subject: str, number: int | None, *, include_deleted: bool = False
+    ) -> VersionRow:
+        """``number`` None or -1 means the latest version."""
+        if repo.latest_version(conn, subject, include_deleted=True) is None:
+            raise SubjectNotFoundError(subject)
+        if number is None or number == -1:
+            row = repo.latest_version(conn, subject, include_deleted=include_deleted)
+        else:
+            row = repo.version(conn, subject, number)
+            if row is not None and row.deleted and not include_deleted:
+                row = None
+        if row is None:
+            if not include_deleted and repo.latest_version(conn, subject) is None:
+                raise SubjectNotFoundError(subject)
+            raise VersionNotFoundError(subject, "latest" if number in (None, -1) else str(number))
+        return row
+
+    def check_against(
+        self, subject: str, number: int | None, item: SchemaInput, *, all_versions: bool
+    ) -> CompatibilityResult:
+        with self.db.read() as conn:
+            schema = self.parse(conn, item)
+            if all_versions:
+                return self.check(conn, subject, schema)
+            row = self.version_row(conn, subject, number)
+            level = self.level(conn, subject)
+            if level is CompatibilityLevel.NONE:
+                return CompatibilityResult()
+            return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
+
+    def lookup(self, subject: str, item: SchemaInput, *, include_deleted: bool) -> VersionRow:
+        with self.db.read() as conn:
+            if repo.latest_version(conn, subject, include_deleted=True) is None:
+                raise SubjectNotFoundError(subject)
+            schema = self.parse(conn, item)
+            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+            known = repo.schema_id_by_fingerprint(conn, fp)
+            live = repo.version_with_schema(conn, subject, known) if known is not None else None
+            if live is not None:
+                return live
+            if include_deleted:
+                for row in repo.versions(conn, subject, include_deleted=True):
+                    if row.schema_id == known:
+                        return row
+        raise SchemaNotFoundError("Schema not found")
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            rows = repo.versions(conn, subject, include_deleted=True)
+            if not rows:
+                repo.purge(conn, subject, None)
+                raise SubjectNotFoundError(subject)
+            live = [r for r in rows if not r.deleted]
+            if permanent:
+                if live:
+                    raise SubjectNotSoftDeletedError(subject)
+                repo.purge(conn, subject, None)
+            else:
+                if not live:
+                    raise SubjectSoftDeletedError(subject)
+                self._refuse_when_read_only(conn, subject)
+                repo.mark_deleted(conn, subject, None)
+            self._event(conn, "DELETED", subject, permanent=permanent)
+            return [r.version for r in (rows if permanent else live)]
+
+    def delete_version(self, subject: str, number: int | None, *, permanent: bool) -> int:
+        with self.db.write() as conn:
+            repo.lock_subject(conn, subject)
+            row = self.version_row(conn, subject, number, include_deleted=permanent or number is not None)
+            if permanent:
+                if not row.deleted:
+                    raise VersionNotSoftDeletedError(subject, row.version)
+                repo.purge(conn, subject, row.version)
+            else:
+                if row.deleted:
+                    raise VersionSoftDeletedError(subject, row.version)
+                if repo.referenced_by(conn, subject, row.version):
+                    raise ReferenceExistsError(
+                        f"One or more references exist to the schema {{subject={subject},"
+                        f"version={row.version}}}"
+                    )
+                repo.mark_deleted(conn, subject, row.version)
+            self._event(
+                conn, "DELETED", subject, version=row.version, schema_id=row.schema_id, permanent=permanent
+            )
+            return row.version
+
+    def deprecate(self, subject: str, number: int) -> VersionRow:
+        with self.db.write() as conn:
+            row = self.version_row(conn, subject, number)
+            repo.mark_deprecated(conn, subject, row.version)
+            self._event(
+                conn, "DEPRECATED", subject, version=row.version, schema_id=row.schema_id, semver=row.semver
+            )
+            return repo.version(conn, subject, row.version) or row

@@ -1,0 +1,358 @@
+"""Every query the registry runs, over a connection the caller holds inside a transaction.
+
+Nothing here parses or checks schemas; it stores and finds rows. Writers call :func:`lock_subject` first so
+concurrent publishers to one subject get contiguous versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from registry.storage.tables import (
+    GLOBAL_SCOPE,
+    config,
+    mode,
+    outbox,
+    schema_references,
+    schemas,
+    subject_versions,
+    subjects,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    name: str
+    subject: str
+    version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "subject": self.subject, "version": self.version}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchema:
+    id: int
+    schema_type: str
+    canonical: str
+    raw: str
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    subject: str
+    version: int
+    schema_id: int
+    semver: str
+    deleted: bool
+    deprecated: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: int
+    topic: str
+    key: str
+    payload: dict[str, Any]
+
+
+def fingerprint(schema_type: str, canonical: str, references: Sequence[Reference]) -> str:
+    digest = hashlib.sha256()
+    digest.update(schema_type.encode())
+    digest.update(b"\0")
+    digest.update(canonical.encode())
+    for ref in references:
+        digest.update(f"\0{ref.name}\0{ref.subject}\0{ref.version}".encode())
+    return digest.hexdigest()
+
+
+def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any], key: str) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    else:
+        conn.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+
+def lock_subject(conn: Connection, subject: str) -> None:
+    """Create the subject's row if needed and hold a lock on it until the transaction ends."""
+    _insert_ignore(conn, subjects, {"name": subject}, "name")
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(subjects.c.name).where(subjects.c.name == subject).with_for_update())
+
+
+def store_schema(
+    conn: Connection, schema_type: str, canonical: str, raw: str, references: Sequence[Reference]
+) -> int:
+    """Return the global id of this schema, inserting it if no identical schema exists."""
+    fp = fingerprint(schema_type, canonical, references)
+    found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
+    if found is not None:
+        return int(found)
+    values = {"schema_type": schema_type, "fingerprint": fp, "canonical": canonical, "raw": raw}
+    _insert_ignore(conn, schemas, values, "fingerprint")
+    schema_id = int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one())
+    existing = conn.execute(
+        select(func.count()).select_from(schema_references).where(schema_references.c.schema_id == schema_id)
+    ).scalar_one()
+    if references and not existing:
+        conn.execute(
+            insert(schema_references),
+            [{"schema_id": schema_id, **ref.as_dict()} for ref in references],
+        )
+    return schema_id
+
+
+def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
+    row = conn.execute(select(schemas).where(schemas.c.id == schema_id)).first()
+    if row is None:
+        return None
+    refs = conn.execute(
+        select(schema_references.c.name, schema_references.c.subject, schema_references.c.version)
+        .where(schema_references.c.schema_id == schema_id)
+        .order_by(schema_references.c.id)
+    ).all()
+    return StoredSchema(
+        id=row.id,
+        schema_type=row.schema_type,
+        canonical=row.canonical,
+        raw=row.raw,
+        references=tuple(Reference(r.name, r.subject, r.version) for r in refs),
+    )
+
+
+def schema_id_by_fingerprint(conn: Connection, fp: str) -> int | None:
+    found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
+    return None if found is None else int(found)
+
+
+def _version(row: Row[Any]) -> VersionRow:
+    return VersionRow(
+        subject=row.subject,
+        version=row.version,
+        schema_id=row.schema_id,
+        semver=row.semver,
+        deleted=bool(row.deleted),
+        deprecated=bool(row.deprecated),
+        created_at=row.created_at,
+    )
+
+
+def versions(conn: Connection, subject: str, *, include_deleted: bool = False) -> list[VersionRow]:
+    query = select(subject_versions).where(subject_versions.c.subject == subject)
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    return [_version(r) for r in conn.execute(query.order_by(subject_versions.c.version))]
+
+
+def version(conn: Connection, subject: str, number: int) -> VersionRow | None:
+    row = conn.execute(
+        select(subject_versions).where(
+            and_(subject_versions.c.subject == subject, subject_versions.c.version == number)
+        )
+    ).first()
+    return None if row is None else _version(row)
+
+
+def version_with_schema(conn: Connection, subject: str, schema_id: int) -> VersionRow | None:
+    """The first live version of ``subject`` that holds ``schema_id``."""
+    row = conn.execute(
+        select(subject_versions)
+        .where(
+            and_(
+                subject_versions.c.subject == subject,
+                subject_versions.c.schema_id == schema_id,
+                subject_versions.c.deleted.is_(False),
+            )
+        )
+        .order_by(subject_versions.c.version)
+        .limit(1)
+    ).first()
+    return None if row is None else _version(row)
+
+
+def live_schema_ids(conn: Connection, subject: str) -> list[int]:
+    """Schema ids of the live versions of ``subject``, oldest first."""
+    rows = conn.execute(
+        select(subject_versions.c.schema_id)
+        .where(and_(subject_versions.c.subject == subject, subject_versions.c.deleted.is_(False)))
+        .order_by(subject_versions.c.version)
+    ).scalars()
+    return [int(r) for r in rows]
+
+
+def latest_version(conn: Connection, subject: str, *, include_deleted: bool = False) -> VersionRow | None:
+    query = select(subject_versions).where(subject_versions.c.subject == subject)
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    row = conn.execute(query.order_by(subject_versions.c.version.desc()).limit(1)).first()
+    return None if row is None else _version(row)
+
+
+def versions_of_schema(
+    conn: Connection, schema_id: int, *, include_deleted: bool = False
+) -> list[VersionRow]:
+    query = select(subject_versions).where(subject_versions.c.schema_id == schema_id)
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    query = query.order_by(subject_versions.c.subject, subject_versions.c.version)
+    return [_version(r) for r in conn.execute(query)]
+
+
+def add_version(conn: Connection, subject: str, schema_id: int, semver: str) -> int:
+    """Append a version to ``subject`` (which the caller has locked) and return its number."""
+    top = conn.execute(
+        select(func.max(subject_versions.c.version)).where(subject_versions.c.subject == subject)
+    ).scalar()
+    number = int(top or 0) + 1
+    conn.execute(
+        insert(subject_versions).values(
+            subject=subject,
+            version=number,
+            schema_id=schema_id,
+            semver=semver,
+            deleted=False,
+            deprecated=False,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return number
+
+
+def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[VersionRow]:
+    query = select(subject_versions)
+    if prefix:
+        query = query.where(subject_versions.c.subject.startswith(prefix, autoescape=True))
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    query = query.order_by(subject_versions.c.subject, subject_versions.c.version)
+    return [_version(r) for r in conn.execute(query)]
+
+
+def subject_names(conn: Connection, *, include_deleted: bool = False) -> list[str]:
+    query = select(subject_versions.c.subject).distinct()
+    if not include_deleted:
+        query = query.where(subject_versions.c.deleted.is_(False))
+    return sorted(str(s) for s in conn.execute(query).scalars())
+
+
+def mark_deleted(conn: Connection, subject: str, number: int | None) -> None:
+    query = update(subject_versions).where(subject_versions.c.subject == subject)
+    if number is not None:
+        query = query.where(subject_versions.c.version == number)
+    conn.execute(query.values(deleted=True))
+
+
+def mark_deprecated(conn: Connection, subject: str, number: int) -> None:
+    conn.execute(
+        update(subject_versions)
+        .where(and_(subject_versions.c.subject == subject, subject_versions.c.version == number))
+        .values(deprecated=True)
+    )
+
+
+def purge(conn: Connection, subject: str, number: int | None) -> None:
+    """Remove versions for good (and the subject row when no version is left)."""
+    query = delete(subject_versions).where(subject_versions.c.subject == subject)
+    if number is not None:
+        query = query.where(subject_versions.c.version == number)
+    conn.execute(query)
+    left = conn.execute(
+        select(func.count()).select_from(subject_versions).where(subject_versions.c.subject == subject)
+    ).scalar_one()
+    if not left:
+        conn.execute(delete(subjects).where(subjects.c.name == subject))
+
+
+def referenced_by(conn: Connection, subject: str, number: int) -> list[int]:
+    """Global ids of schemas that reference ``subject`` version ``number``."""
+    rows = conn.execute(
+        select(schema_references.c.schema_id)
+        .where(and_(schema_references.c.subject == subject, schema_references.c.version == number))
+        .distinct()
+        .order_by(schema_references.c.schema_id)
+    ).scalars()
+    return [int(r) for r in rows]
+
+
+def get_config(conn: Connection, scope: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    row = conn.execute(select(config).where(config.c.scope == (scope or GLOBAL_SCOPE))).first()
+    if row is None:
+        return None, None
+    return row.compatibility, (json.loads(row.lint) if row.lint else None)
+
+
+def put_config(
+    conn: Connection,
+    scope: str | None,
+    *,
+    compatibility: str | None = None,
+    lint: dict[str, Any] | None = None,
+) -> None:
+    key = scope or GLOBAL_SCOPE
+    current_level, current_lint = get_config(conn, scope)
+    level = compatibility if compatibility is not None else current_level
+    lint_value = lint if lint is not None else current_lint
+    conn.execute(delete(config).where(config.c.scope == key))
+    conn.execute(
+        insert(config).values(
+            scope=key, compatibility=level, lint=json.dumps(lint_value) if lint_value is not None else None
+        )
+    )
+
+
+def clear_compatibility(conn: Connection, scope: str | None) -> None:
+    conn.execute(update(config).where(config.c.scope == (scope or GLOBAL_SCOPE)).values(compatibility=None))
+
+
+def get_mode(conn: Connection, scope: str | None) -> str | None:
+    found = conn.execute(select(mode.c.mode).where(mode.c.scope == (scope or GLOBAL_SCOPE))).scalar()
+    return None if found is None else str(found)
+
+
+def put_mode(conn: Connection, scope: str | None, value: str) -> None:
+    key = scope or GLOBAL_SCOPE
+    conn.execute(delete(mode).where(mode.c.scope == key))
+    conn.execute(insert(mode).values(scope=key, mode=value))
+
+
+def delete_mode(conn: Connection, scope: str) -> None:
+    conn.execute(delete(mode).where(mode.c.scope == scope))
+
+
+def enqueue(conn: Connection, topic: str, key: str, payload: dict[str, Any]) -> None:
+    conn.execute(
+        insert(outbox).values(
+            topic=topic, key=key, payload=json.dumps(payload, sort_keys=True), created_at=datetime.now(UTC)
+        )
+    )
+
+
+def pending_events(conn: Connection, limit: int = 500) -> list[OutboxEvent]:
+    rows = conn.execute(
+        select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
+    ).all()
+    return [OutboxEvent(r.id, r.topic, r.key, json.loads(r.payload)) for r in rows]
+
+
+def prune_sent(conn: Connection, before: datetime) -> int:
+    """Forget events the broker acknowledged before ``before``; returns how many rows went."""
+    result = conn.execute(
+        delete(outbox).where(and_(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before))
+    )
+    return int(result.rowcount or 0)
+
+
+def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=datetime.now(UTC)))

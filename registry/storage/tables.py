@@ -1,0 +1,86 @@
+"""The registry's SQL tables (SQLAlchemy Core). Alembic migrations create them; code reads them from here."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+GLOBAL_SCOPE = "__GLOBAL__"
+
+schemas = Table(
+    "schemas",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schema_type", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("canonical", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("name", String(255), primary_key=True),
+)
+
+subject_versions = Table(
+    "subject_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(255), ForeignKey("subjects.name"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("schema_id", Integer, ForeignKey("schemas.id"), nullable=False, index=True),
+    Column("semver", String(64), nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("deprecated", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subject", "version", name="uq_subject_version"),
+)
+
+schema_references = Table(
+    "schema_references",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schema_id", Integer, ForeignKey("schemas.id"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+config = Table(
+    "config",
+    metadata,
+    Column("scope", String(255), primary_key=True),
+    Column("compatibility", String(32), nullable=True),
+    Column("lint", Text, nullable=True),
+)
+
+mode = Table(
+    "mode",
+    metadata,
+    Column("scope", String(255), primary_key=True),
+    Column("mode", String(32), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+)
