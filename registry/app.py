@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.confluent import confluent_router
-from registry.api.errors import ERROR_RULES, MEDIA_TYPE, install_problem_handler
+from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
 from registry.api.spine import spine_router
 from registry.outbox import OutboxRelay
 from registry.service import RegistryService
@@ -88,8 +88,8 @@ def create_app(
         not_found_code=404,
         media_type=MEDIA_TYPE,
         max_body_bytes=settings.max_body_bytes,
+        body_for=error_body_for,
     )
-    install_problem_handler(app)
     app.include_router(confluent_router(service, tokens))
     app.include_router(spine_router(service, tokens))
     app.add_middleware(ConfluentContentTypes)

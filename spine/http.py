@@ -41,8 +41,15 @@ class BodyTooLargeError(SpineError):
     pass
 
 
+ErrorBody = Callable[[int, Exception], dict[str, object]]
+
+
 def error_body(error_code: int, message: str) -> dict[str, object]:
     return {"error_code": error_code, "message": message}
+
+
+def _plain_body(error_code: int, exc: Exception) -> dict[str, object]:
+    return error_body(error_code, str(exc))
 
 
 def install_common(
@@ -55,8 +62,13 @@ def install_common(
     not_found_code: int = 40400,
     media_type: str = "application/json",
     max_body_bytes: int = 1024 * 1024,
+    body_for: ErrorBody = _plain_body,
 ) -> CollectorRegistry:
-    """Add /health/live, /health/ready, /metrics, the error table and a body-size limit to ``app``."""
+    """Add /health/live, /health/ready, /metrics, the error table and a body-size limit to ``app``.
+
+    ``body_for`` builds the error document of a mapped exception (a service may add fields beside
+    ``error_code`` and ``message``).
+    """
     registry = CollectorRegistry()
     requests = Counter(
         "spine_http_requests_total", "HTTP requests", ["service", "method", "status"], registry=registry
@@ -70,14 +82,21 @@ def install_common(
     )
     ordered = sorted(rules, key=lambda r: len(r.exc_type.__mro__), reverse=True)
 
+    def send(status: int, body: dict[str, object]) -> JSONResponse:
+        message = body.get("message")
+        if isinstance(message, str):  # lone surrogates from bad input must not break the answer
+            body["message"] = message.encode("utf-8", "backslashreplace").decode("utf-8")
+        return JSONResponse(body, status_code=status, media_type=media_type)
+
     def respond(status: int, code: int, message: str) -> JSONResponse:
-        safe = message.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates from bad input
-        return JSONResponse(error_body(code, safe), status_code=status, media_type=media_type)
+        return send(status, error_body(code, message))
 
     async def on_error(request: Request, exc: Exception) -> Response:
         for rule in ordered:
             if isinstance(exc, rule.exc_type):
-                return respond(rule.status, rule.error_code, str(exc))
+                if rule.status >= 500:
+                    logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+                return send(rule.status, body_for(rule.error_code, exc))
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return respond(500, 50001, "internal server error")
 
@@ -198,6 +217,7 @@ def serve(app: FastAPI, *, host: str, port: int, service: str) -> None:
 __all__ = [
     "AUTH_RULES",
     "BodyTooLargeError",
+    "ErrorBody",
     "ErrorRule",
     "ReadyCheck",
     "error_body",

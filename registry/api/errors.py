@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
-
 from registry import service_errors as se
 from registry.errors import (
     InvalidSchemaError,
@@ -17,7 +14,6 @@ from registry.errors import (
     SemverError,
     UnknownSchemaTypeError,
 )
-from spine.errors import SpineError
 from spine.http import AUTH_RULES, ErrorRule
 
 logger = logging.getLogger(__name__)
@@ -62,27 +58,8 @@ def _problems(exc: Exception) -> list[dict[str, str]]:
     return [{"path": "", "message": str(exc), "kind": type(exc).__name__}]
 
 
-def _body(code: int, exc: Exception) -> dict[str, object]:
+def error_body_for(code: int, exc: Exception) -> dict[str, object]:
     body: dict[str, object] = {"error_code": code, "message": str(exc)}
     if code >= 40900 or code == 409:
         body["problems"] = _problems(exc)
     return body
-
-
-def install_problem_handler(app: FastAPI) -> None:
-    """Render registry errors from :data:`ERROR_RULES` with their problems (after ``install_common``)."""
-
-    async def on_registry_error(request: Request, exc: Exception) -> Response:
-        for rule in _ORDERED:
-            if isinstance(exc, rule.exc_type):
-                if rule.status >= 500:
-                    logger.error("%s %s failed: %s", request.method, request.url.path, exc)
-                return JSONResponse(
-                    _body(rule.error_code, exc), status_code=rule.status, media_type=MEDIA_TYPE
-                )
-        logger.error("unmapped error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(
-            {"error_code": 50001, "message": "internal server error"}, status_code=500, media_type=MEDIA_TYPE
-        )
-
-    app.add_exception_handler(SpineError, on_registry_error)
