@@ -15,7 +15,8 @@ from rich.markup import escape
 
 from cli.common import console, err_console, fail, handle_errors, print_json, print_table
 from residency_gate.client import GateApi
-from residency_gate.evaluate import Decision, FieldTag, Route
+from residency_gate.errors import RouteError
+from residency_gate.evaluate import Decision, FieldTag, Route, SchemaRef, SchemaVersion, schema_version_from
 from residency_gate.policy import load_policy_file
 from residency_gate.policytest import load_cases, run_cases
 from residency_gate.scan import find_unlisted, matrix_names
@@ -150,6 +151,14 @@ def _parse_field(text: str) -> FieldTag:
     return FieldTag(name, tuple(t for t in tags.split(",") if t))
 
 
+def _parse_schema_version(text: str) -> SchemaVersion:
+    value: object = int(text) if text.isascii() and text.isdigit() else text
+    try:
+        return schema_version_from(value, "--schema-version")
+    except RouteError:
+        fail(f"--schema-version {text!r}: expected 'latest' or a version number", ExitCode.USAGE)
+
+
 def print_decisions(decisions: list[Decision], as_json: bool) -> None:
     if as_json:
         print_json({"decisions": [d.to_dict() for d in decisions]})
@@ -163,6 +172,8 @@ def print_decisions(decisions: list[Decision], as_json: bool) -> None:
             f"  (decision {decision.decision_id}, policy {decision.policy_version})",
             highlight=False,
         )
+        if route.schema is not None:
+            console.print(f"  field tags from schema {route.schema}", highlight=False)
         for reason in decision.reasons:
             console.print(f"  • {reason}", highlight=False)
         if decision.redactions:
@@ -182,14 +193,29 @@ def evaluate_route(
     source: str | None = typer.Option(None, "--from", help="Source region (default: the dataset's home)."),
     purpose: str | None = typer.Option(None, "--purpose", help="Stated purpose."),
     fields: list[str] = typer.Option([], "--field", help="NAME:TAG[,TAG] (repeatable)."),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Registry subject whose field tags apply (the gate reads them)."
+    ),
+    schema_version: str | None = typer.Option(
+        None, "--schema-version", help="Version of --subject: a number or 'latest' (default)."
+    ),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
     token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Ask the gate about one route (audited); exit 1 when it is denied."""
+    """Ask the gate about one route (audited); exit 1 when it is denied.
+
+    With --subject the gate takes field tags from that registry schema version; --field entries are merged
+    in and win for the same field name. A schema whose tags cannot be read denies the route.
+    """
     if to is None and sink is None:
         fail("give --to REGION or --sink SINK", ExitCode.USAGE)
-    route = Route(dataset, to, sink, source, purpose, tuple(_parse_field(f) for f in fields))
+    if schema_version is not None and subject is None:
+        fail("--schema-version needs --subject", ExitCode.USAGE)
+    schema = None
+    if subject is not None:
+        schema = SchemaRef(subject, _parse_schema_version(schema_version or "latest"))
+    route = Route(dataset, to, sink, source, purpose, tuple(_parse_field(f) for f in fields), schema)
     with gate_api(url, token) as api:
         [decision] = api.evaluate([route])
     print_decisions([decision], as_json)

@@ -37,6 +37,7 @@ from residency_gate.storage import (
     migrate,
     ping,
 )
+from residency_gate.tags import RegistryTags
 from spine.auth import Principal, Role, TokenStore
 from spine.http import AUTH_RULES, ErrorRule, install_common, role_guard
 from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
@@ -70,6 +71,15 @@ _ROUTE_SCHEMA: dict[str, Any] = {
         "sink": {"type": "string"},
         "source_region": {"type": "string"},
         "purpose": {"type": "string"},
+        "schema": {
+            "type": "object",
+            "required": ["subject"],
+            "additionalProperties": False,
+            "properties": {
+                "subject": {"type": "string", "minLength": 1, "maxLength": 255},
+                "version": {"oneOf": [{"type": "integer", "minimum": 1}, {"const": "latest"}]},
+            },
+        },
         "fields": {
             "type": "array",
             "items": {
@@ -181,7 +191,11 @@ def create_app(
     migrate(engine)
     signing = settings.signing_key.get_secret_value() if settings.signing_key else None
     key_pem = load_signing_key(signing, spine.home / "residency" / "signing-key.pem")
-    service = GateService(engine, signing_key_pem=key_pem, checkpoint_every=settings.checkpoint_every)
+    registry_url = settings.registry_url or f"http://{spine.host}:{spine.port('registry')}"
+    tags = RegistryTags(registry_url)
+    service = GateService(
+        engine, signing_key_pem=key_pem, checkpoint_every=settings.checkpoint_every, tags=tags.lookup
+    )
     service.load(settings.policy_file)
     relay = OutboxRelay(engine, kafka) if kafka.bootstrap else None
     if relay is not None:
@@ -202,6 +216,7 @@ def create_app(
             await run_in_threadpool(service.checkpoint)
             if relay is not None:
                 await run_in_threadpool(relay.stop)
+            tags.close()
             engine.dispose()
 
     app = FastAPI(title="Data Spine residency gate", version="1", lifespan=lifespan)

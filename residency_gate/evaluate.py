@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from residency_gate.errors import RouteError
 from residency_gate.policy.model import Dataset, Policy, Rule, Sink
@@ -33,9 +33,32 @@ class FieldTag:
     tags: tuple[str, ...]
 
 
+MAX_SCHEMA_VERSION = 2**31 - 1
+MAX_SUBJECT_LENGTH = 255
+SchemaVersion = int | Literal["latest"]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """A registry subject version whose tagged fields describe the route's records (``latest`` or 1, 2, …)."""
+
+    subject: str
+    version: SchemaVersion = "latest"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "version": self.version}
+
+    def __str__(self) -> str:
+        return f"{self.subject} version {self.version}"
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Data of ``dataset`` moving from ``source_region`` (default: its home) to a region or a sink."""
+    """Data of ``dataset`` moving from ``source_region`` (default: its home) to a region or a sink.
+
+    ``schema`` names the registry version whose field tags apply; the service resolves it into ``fields``
+    (and a ``latest`` into its number) before evaluation, which only ever reads ``fields``.
+    """
 
     dataset: str
     destination_region: str | None = None
@@ -43,9 +66,10 @@ class Route:
     source_region: str | None = None
     purpose: str | None = None
     fields: tuple[FieldTag, ...] = ()
+    schema: SchemaRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "dataset": self.dataset,
             "destination_region": self.destination_region,
             "sink": self.sink,
@@ -53,6 +77,9 @@ class Route:
             "purpose": self.purpose,
             "fields": [{"name": f.name, "tags": list(f.tags)} for f in self.fields],
         }
+        if self.schema is not None:
+            out["schema"] = self.schema.to_dict()
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,25 +272,32 @@ def evaluate(
     decision_id: str | None = None,
 ) -> Decision:
     """Decide ``route`` under ``policy``; denies whatever is not allowed; never raises for a typed route."""
-    decision_id = decision_id or str(uuid.uuid4())
+    try:
+        evaluation = _resolve(policy, route, quarantined)
+        reasons, redactions = evaluation.run(route.fields)
+    except _DeniedError as denied:
+        return deny(policy, route, denied.reason, decision_id=decision_id)
+    outcome = Outcome.ALLOW_WITH_REDACTION if redactions else Outcome.ALLOW
+    reasons.extend(r.reason for r in redactions)
+    return Decision(
+        decision_id or str(uuid.uuid4()), outcome, tuple(reasons), tuple(redactions), policy.version,
+        policy.hash, route, evaluation.dataset.classification, evaluation.source, evaluation.destination,
+    )  # fmt: skip
+
+
+def deny(policy: Policy, route: Route, reason: str, *, decision_id: str | None = None) -> Decision:
+    """A DENY of ``route`` for ``reason`` under ``policy``, resolved as far as the matrix allows.
+
+    ``evaluate`` uses it for every denial; the service uses it when a route cannot even be evaluated
+    (its schema's field tags could not be read).
+    """
     dataset = policy.datasets.get(route.dataset)
     classification = None if dataset is None else dataset.classification
     source = route.source_region or (None if dataset is None else dataset.home)
     sink = None if route.sink is None else policy.sinks.get(route.sink)
     destination = route.destination_region or (None if sink is None else sink.region)
-    try:
-        evaluation = _resolve(policy, route, quarantined)
-        destination = evaluation.destination
-        reasons, redactions = evaluation.run(route.fields)
-    except _DeniedError as denied:
-        return Decision(
-            decision_id, Outcome.DENY, (denied.reason,), (), policy.version, policy.hash,
-            route, classification, source, destination,
-        )  # fmt: skip
-    outcome = Outcome.ALLOW_WITH_REDACTION if redactions else Outcome.ALLOW
-    reasons.extend(r.reason for r in redactions)
     return Decision(
-        decision_id, outcome, tuple(reasons), tuple(redactions), policy.version, policy.hash,
+        decision_id or str(uuid.uuid4()), Outcome.DENY, (reason,), (), policy.version, policy.hash,
         route, classification, source, destination,
     )  # fmt: skip
 
@@ -277,7 +311,36 @@ def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-ROUTE_KEYS = frozenset({"dataset", "destination_region", "sink", "source_region", "purpose", "fields"})
+ROUTE_KEYS = frozenset(
+    {"dataset", "destination_region", "sink", "source_region", "purpose", "fields", "schema"}
+)
+
+
+def schema_version_from(value: Any, where: str = "schema.version") -> SchemaVersion:
+    """``latest`` or a version number in [1, 2^31-1]; raises ``RouteError`` naming ``where``."""
+    if value == "latest":
+        return "latest"
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SCHEMA_VERSION:
+        return value
+    raise RouteError(
+        f"route field '{where}' must be 'latest' or a version number from 1 to {MAX_SCHEMA_VERSION}"
+    )
+
+
+def schema_ref_from_dict(data: Any) -> SchemaRef:
+    """Parse a route's ``schema``: ``{"subject": str, "version": int | "latest"}`` (default: latest)."""
+    if not isinstance(data, Mapping) or set(data) - {"subject", "version"}:
+        raise RouteError("route field 'schema' must be an object with 'subject' and optionally 'version'")
+    subject = data.get("subject")
+    if (
+        not isinstance(subject, str)
+        or not 0 < len(subject) <= MAX_SUBJECT_LENGTH
+        or not subject.isprintable()
+    ):
+        raise RouteError(
+            f"route field 'schema.subject' must be 1 to {MAX_SUBJECT_LENGTH} printable characters"
+        )
+    return SchemaRef(subject, schema_version_from(data.get("version", "latest")))
 
 
 def route_from_dict(data: Mapping[str, Any]) -> Route:
@@ -318,7 +381,21 @@ def route_from_dict(data: Mapping[str, Any]) -> Route:
         source_region=_optional_str(data, "source_region"),
         purpose=_optional_str(data, "purpose"),
         fields=tuple(fields),
+        schema=None if data.get("schema") is None else schema_ref_from_dict(data["schema"]),
     )
 
 
-__all__ = ["Decision", "FieldTag", "Outcome", "Redaction", "Route", "evaluate", "route_from_dict"]
+__all__ = [
+    "Decision",
+    "FieldTag",
+    "Outcome",
+    "Redaction",
+    "Route",
+    "SchemaRef",
+    "SchemaVersion",
+    "deny",
+    "evaluate",
+    "route_from_dict",
+    "schema_ref_from_dict",
+    "schema_version_from",
+]

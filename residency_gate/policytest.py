@@ -79,6 +79,11 @@ class _CaseReader(NodeReader):
             route = route_from_dict(plain(route_node))
         except RouteError as exc:
             self.fail(route_node, f"{where}: {exc}")
+        if route.schema is not None:
+            self.fail(
+                route_node,
+                f"{where}: policy tests run without a registry; give the route 'fields', not 'schema'",
+            )
         expect_node = entries["expect"][1]
         expect = self.string(expect_node, f"{where} expect")
         if expect not in {outcome.value for outcome in Outcome}:

@@ -36,9 +36,10 @@ from residency_gate.audit import (
 )
 from residency_gate.audit.merkle import MerkleAccumulator
 from residency_gate.errors import AuditError, PolicyError, ResidencyError
-from residency_gate.evaluate import Decision, Route, evaluate
+from residency_gate.evaluate import Decision, Route, deny, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
 from residency_gate.storage import DatabaseUnavailableError, Transaction, audit_log, state
+from residency_gate.tags import Lookup, resolve_routes
 from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
@@ -113,8 +114,10 @@ class GateService:
         signing_key_pem: bytes,
         checkpoint_every: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tags: Lookup | None = None,
     ) -> None:
         self._engine = engine
+        self._tags = tags
         self._signing_key = signing_key_pem
         self.public_key_pem = public_key_pem(signing_key_pem)
         self.key_id = key_id(self.public_key_pem)
@@ -194,10 +197,20 @@ class GateService:
     # --- decisions ------------------------------------------------------------------------------------
 
     def evaluate(self, routes: Sequence[Route]) -> list[Decision]:
-        """Decide every route under the policy in force and record each decision before answering."""
+        """Decide every route under the policy in force and record each decision before answering.
+
+        A route naming a schema gets that version's tagged fields from the registry first (outside the
+        lock); when they cannot be read, the route is denied with the reason.
+        """
+        resolved = resolve_routes(routes, self._tags)
         with self._lock:
             policy, quarantined = self._active.policy, self._quarantined
-            decisions = [evaluate(policy, route, quarantined=quarantined) for route in routes]
+            decisions = [
+                evaluate(policy, r.route, quarantined=quarantined)
+                if r.denial is None
+                else deny(policy, r.route, r.denial)
+                for r in resolved
+            ]
             now = self._clock()
             with self._write() as conn:
                 self._append(conn, [decision_body(d, time=now) for d in decisions])

@@ -139,6 +139,9 @@ class ResidencyGateSettings(HttpServiceSettings):
     checkpoint_seconds: float = Field(
         default=60.0, gt=0, description="...or when this many seconds passed since the last one."
     )
+    registry_url: str | None = Field(
+        default=None, description="Schema registry to read field tags from; default the embedded registry."
+    )
 
 
 class LineageSettings(HttpServiceSettings):

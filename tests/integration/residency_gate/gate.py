@@ -64,6 +64,7 @@ def start_gate(
     checkpoint_seconds: float = 60.0,
     port: int | None = None,
     signing_key: str | None = None,
+    registry_url: str | None = None,
 ) -> Gate:
     spine = SpineSettings(home=home)
     settings = ResidencyGateSettings(
@@ -72,6 +73,7 @@ def start_gate(
         checkpoint_every=checkpoint_every,
         checkpoint_seconds=checkpoint_seconds,
         signing_key=signing_key,
+        registry_url=registry_url,
     )
     app = create_app(settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None))
     port = port or free_port()

@@ -77,6 +77,11 @@ def test_wrong_redaction_list_fails_even_when_the_outcome_matches() -> None:
             "duplicate case name 'a'",
         ),
         ("tests: []\n", 1, "unknown key 'tests'"),
+        (
+            "cases:\n  - name: a\n    expect: deny\n    route: {dataset: d, sink: s, schema: {subject: x}}\n",
+            4,
+            "policy tests run without a registry; give the route 'fields', not 'schema'",
+        ),
     ],
 )
 def test_malformed_case_file_is_refused_naming_its_line(text: str, line: int, problem: str) -> None:

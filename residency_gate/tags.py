@@ -1,0 +1,247 @@
+"""Field classification tags from the schema registry, resolved into a route's fields before evaluation.
+
+A route may name a registry subject version (``schema``); the registry answers that version's tagged fields
+at ``GET /schemas/{subject}/versions/{version}/tags``. This module reads that answer (``RegistryTags``),
+checks it (``parse_tags_answer``), merges it with fields the route lists itself, explicit ones winning
+(``merge_fields``), and turns a batch of routes into evaluable routes or denial reasons (``resolve_routes``).
+It fails closed: any trouble reading the tags becomes a reason to deny, naming the subject and the problem.
+A numbered version is immutable, so its tags are cached for good; ``latest`` is cached for a short TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Self, TypeGuard
+from urllib.parse import quote
+
+import httpx
+
+from residency_gate.errors import ResidencyError
+from residency_gate.evaluate import MAX_SCHEMA_VERSION, FieldTag, Route, SchemaRef
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_LATEST_TTL = 2.0
+CACHE_SIZE = 4096
+
+
+class TagLookupError(ResidencyError):
+    """A schema's field tags could not be read: registry unreachable, not found, or a bad answer."""
+
+    def __init__(self, ref: SchemaRef, problem: str) -> None:
+        self.ref = ref
+        self.problem = problem
+        super().__init__(unavailable_reason(ref, problem))
+
+
+def unavailable_reason(ref: SchemaRef, problem: str) -> str:
+    """The denial reason for a route whose schema tags could not be read."""
+    return f"field tags of schema {ref.subject} version {ref.version} unavailable: {problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaTags:
+    """The tagged fields of one registered subject version (``version`` is always a number)."""
+
+    subject: str
+    version: int
+    id: int
+    fields: tuple[FieldTag, ...]
+
+
+def _int_in(value: Any, low: int, high: int) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def parse_tags_answer(data: Any, ref: SchemaRef) -> SchemaTags:
+    """Check the registry's answer for ``ref`` and build :class:`SchemaTags`; raise ``TagLookupError``."""
+    if not isinstance(data, Mapping):
+        raise TagLookupError(ref, "bad registry answer: not a JSON object")
+    if data.get("subject") != ref.subject:
+        raise TagLookupError(ref, f"bad registry answer: it is about subject {data.get('subject')!r}")
+    version = data.get("version")
+    if not _int_in(version, 1, MAX_SCHEMA_VERSION):
+        raise TagLookupError(ref, f"bad registry answer: version {version!r} is not a version number")
+    if ref.version != "latest" and version != ref.version:
+        raise TagLookupError(ref, f"bad registry answer: it is about version {version}")
+    schema_id = data.get("id")
+    if not _int_in(schema_id, 0, 2**63 - 1):
+        raise TagLookupError(ref, f"bad registry answer: id {schema_id!r} is not a schema id")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list):
+        raise TagLookupError(ref, "bad registry answer: 'fields' is not a list")
+    fields: dict[str, tuple[str, ...]] = {}
+    for index, item in enumerate(raw_fields):
+        path = item.get("path") if isinstance(item, Mapping) else None
+        tags = item.get("tags") if isinstance(item, Mapping) else None
+        if not isinstance(path, str) or not path:
+            raise TagLookupError(ref, f"bad registry answer: fields[{index}].path is not a non-empty string")
+        if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
+            raise TagLookupError(ref, f"bad registry answer: fields[{index}].tags is not a list of tags")
+        known = fields.get(path, ())
+        fields[path] = known + tuple(tag for tag in tags if tag not in known)
+    return SchemaTags(ref.subject, version, schema_id, tuple(FieldTag(p, t) for p, t in fields.items()))
+
+
+def merge_fields(from_schema: Iterable[FieldTag], explicit: Iterable[FieldTag]) -> tuple[FieldTag, ...]:
+    """The schema's tagged fields in schema order, a field listed explicitly replacing the schema's entry
+    of the same name (explicit wins); explicit fields the schema does not tag follow in their own order."""
+    overrides = {item.name: item for item in explicit}
+    merged = [overrides.pop(item.name, item) for item in from_schema]
+    merged.extend(overrides.values())
+    return tuple(merged)
+
+
+def apply_schema(route: Route, tags: SchemaTags) -> Route:
+    """``route`` with the schema's tagged fields merged in and its schema pinned to the version used."""
+    return replace(
+        route,
+        fields=merge_fields(tags.fields, route.fields),
+        schema=SchemaRef(tags.subject, tags.version),
+    )
+
+
+Lookup = Callable[[SchemaRef], SchemaTags]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A route ready to evaluate, or (``denial`` set) the route as submitted and why it must be denied."""
+
+    route: Route
+    denial: str | None = None
+
+
+def resolve_routes(routes: Sequence[Route], lookup: Lookup | None) -> list[Resolved]:
+    """Resolve each route's schema, looking each distinct (subject, version) up once; fail closed."""
+    answers: dict[SchemaRef, SchemaTags | TagLookupError] = {}
+    resolved: list[Resolved] = []
+    for route in routes:
+        ref = route.schema
+        if ref is None:
+            resolved.append(Resolved(route))
+            continue
+        if ref not in answers:
+            answers[ref] = _ask(lookup, ref)
+        answer = answers[ref]
+        if isinstance(answer, TagLookupError):
+            resolved.append(Resolved(route, str(answer)))
+        else:
+            resolved.append(Resolved(apply_schema(route, answer)))
+    return resolved
+
+
+def _ask(lookup: Lookup | None, ref: SchemaRef) -> SchemaTags | TagLookupError:
+    if lookup is None:
+        return TagLookupError(ref, "no schema registry is configured")
+    try:
+        return lookup(ref)
+    except TagLookupError as exc:
+        logger.warning("%s", exc)
+        return exc
+
+
+def _registry_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:200]
+    return response.text[:200]
+
+
+class RegistryTags:
+    """Reads tagged fields from the registry at ``url``; thread-safe; raises only ``TagLookupError``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        latest_ttl: float = DEFAULT_LATEST_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._latest_ttl = latest_ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._versions: OrderedDict[tuple[str, int], SchemaTags] = OrderedDict()
+        self._latest: dict[str, tuple[float, SchemaTags]] = {}
+
+    def lookup(self, ref: SchemaRef) -> SchemaTags:
+        cached = self._cached(ref)
+        if cached is not None:
+            return cached
+        tags = parse_tags_answer(self._fetch(ref), ref)
+        with self._lock:
+            self._versions[(tags.subject, tags.version)] = tags
+            while len(self._versions) > CACHE_SIZE:
+                self._versions.popitem(last=False)
+            if ref.version == "latest":
+                self._latest[ref.subject] = (self._clock() + self._latest_ttl, tags)
+        return tags
+
+    def _cached(self, ref: SchemaRef) -> SchemaTags | None:
+        with self._lock:
+            if ref.version == "latest":
+                entry = self._latest.get(ref.subject)
+                if entry is not None and entry[0] > self._clock():
+                    return entry[1]
+                return None
+            found = self._versions.get((ref.subject, ref.version))
+            if found is not None:
+                self._versions.move_to_end((ref.subject, ref.version))
+            return found
+
+    def _fetch(self, ref: SchemaRef) -> Any:
+        path = f"/schemas/{quote(ref.subject, safe='')}/versions/{ref.version}/tags"
+        try:
+            response = self._http.get(path)
+        except httpx.HTTPError as exc:
+            detail = str(exc) or "no detail"
+            raise TagLookupError(
+                ref, f"registry unreachable at {self.url}: {type(exc).__name__}: {detail}"
+            ) from exc
+        if response.status_code == 404:
+            raise TagLookupError(ref, f"not found in the registry ({_registry_message(response)})")
+        if response.status_code >= 400:
+            raise TagLookupError(
+                ref, f"registry answered HTTP {response.status_code}: {_registry_message(response)}"
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise TagLookupError(ref, "bad registry answer: not JSON") from None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+__all__ = [
+    "RegistryTags",
+    "Resolved",
+    "SchemaTags",
+    "TagLookupError",
+    "apply_schema",
+    "merge_fields",
+    "parse_tags_answer",
+    "resolve_routes",
+    "unavailable_reason",
+]

@@ -1,0 +1,268 @@
+"""Routes naming a registry schema, against the real registry and the real gate: the schema's field tags
+decide redactions, the audit record names the subject and version used, and trouble with the registry
+denies the route (fail closed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from cli.main import app as spine_app
+from residency_gate.client import GateClient
+from residency_gate.evaluate import Outcome, Route, SchemaRef
+from residency_gate.tags import RegistryTags, TagLookupError
+from spine.auth import Role
+from tests.integration.registry.conftest import Tokens, build_app, make_tokens, serve_in_thread
+from tests.integration.residency_gate.gate import Gate, start_gate
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE_MATRIX = Path(__file__).parents[3] / "examples" / "residency" / "matrix.yaml"
+SUBJECT = "sales.orders-value"
+
+
+def order_schema(*, with_phone: bool = False) -> str:
+    fields: list[dict[str, Any]] = [
+        {"name": "order_id", "type": "string"},
+        {"name": "customer_email", "type": "string", "confluent:tags": ["PII.email"]},
+        {"name": "amount", "type": "long"},
+    ]
+    if with_phone:
+        fields.append(
+            {
+                "name": "customer_phone",
+                "type": ["null", "string"],
+                "default": None,
+                "confluent:tags": ["PII.phone"],
+            }
+        )
+    return json.dumps({"type": "record", "name": "Order", "namespace": "sales", "fields": fields})
+
+
+@dataclass
+class Registry:
+    url: str
+    tokens: Tokens
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def publish(self, subject: str, schema: str) -> int:
+        response = httpx.post(
+            f"{self.url}/subjects/{subject}/versions",
+            json={"schema": schema},
+            headers=self.tokens.header("producer"),
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        versions = httpx.get(f"{self.url}/subjects/{subject}/versions", timeout=30).json()
+        return int(versions[-1])
+
+    def tag_lookups(self) -> int:
+        """Successful GETs the registry has answered (each scrape counts itself after it is answered)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=30).text
+        match = re.search(r'spine_http_requests_total\{[^}]*method="GET"[^}]*status="200"[^}]*\} (\S+)', text)
+        return int(float(match.group(1))) if match else 0
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    home = tmp_path / "registry"
+    tokens = make_tokens(home)
+    url, server, thread = serve_in_thread(build_app(home))
+    running = Registry(url, tokens, server, thread)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def tagged_gate(tmp_path: Path, registry: Registry) -> Iterator[Gate]:
+    """A gate reading tags from ``registry``, with the example matrix pushed as its policy."""
+    gate = start_gate(tmp_path / "gate", policy_file=None, registry_url=registry.url)
+    try:
+        pushed = gate.post(
+            "/v1/policy",
+            content=EXAMPLE_MATRIX.read_bytes(),
+            params={"source": "examples/residency/matrix.yaml"},
+            headers={"Content-Type": "application/yaml", **gate.headers(Role.ADMIN)},
+        )
+        assert pushed.status_code == 201, pushed.text
+        yield gate
+    finally:
+        gate.stop()
+
+
+def evaluate(gate: Gate, *routes: dict[str, Any]) -> list[dict[str, Any]]:
+    response = gate.post("/v1/evaluate", role=Role.PRODUCER, json={"routes": list(routes)})
+    assert response.status_code == 200, response.text
+    decisions: list[dict[str, Any]] = response.json()["decisions"]
+    return decisions
+
+
+def audit_record(gate: Gate, decision_id: str) -> dict[str, Any]:
+    response = gate.get("/v1/audit", role=Role.SECURITY, params={"decision_id": decision_id})
+    assert response.status_code == 200, response.text
+    [record] = response.json()["records"]
+    return dict(record)
+
+
+def orders_route(version: int | str = "latest", **extra: Any) -> dict[str, Any]:
+    return {
+        "dataset": "sales.orders",
+        "sink": "analytics-us",
+        "schema": {"subject": SUBJECT, "version": version},
+        **extra,
+    }
+
+
+def test_schema_tagged_pii_email_field_is_dropped_and_audited_with_subject_and_version(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    version = registry.publish(SUBJECT, order_schema())
+    [decision] = evaluate(tagged_gate, orders_route())
+    assert decision["outcome"] == Outcome.ALLOW_WITH_REDACTION.value
+    assert [(r["field"], r["action"], r["tags"]) for r in decision["redactions"]] == [
+        ("customer_email", "drop", ["PII.email"])
+    ]
+    record = audit_record(tagged_gate, decision["decision_id"])
+    assert record["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    assert record["route"]["fields"] == [{"name": "customer_email", "tags": ["PII.email"]}]
+    assert record["redactions"] == [{"field": "customer_email", "action": "drop", "tags": ["PII.email"]}]
+    assert record["outcome"] == "allow_with_redaction"
+
+
+def test_numbered_version_uses_that_versions_tags_and_latest_the_newest(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    first = registry.publish(SUBJECT, order_schema())
+    second = registry.publish(SUBJECT, order_schema(with_phone=True))
+    old, new = evaluate(tagged_gate, orders_route(first), orders_route("latest"))
+    assert [r["field"] for r in old["redactions"]] == ["customer_email"]
+    assert [r["field"] for r in new["redactions"]] == ["customer_email", "customer_phone"]
+    assert audit_record(tagged_gate, new["decision_id"])["route"]["schema"]["version"] == second
+
+
+def test_explicit_fields_are_merged_with_the_schema_and_win(registry: Registry, tagged_gate: Gate) -> None:
+    registry.publish(SUBJECT, order_schema())
+    fields = [{"name": "customer_email", "tags": ["PII"]}, {"name": "note", "tags": ["PII.phone"]}]
+    [decision] = evaluate(tagged_gate, orders_route(fields=fields))
+    assert [(r["field"], r["tags"]) for r in decision["redactions"]] == [
+        ("customer_email", ["PII"]),
+        ("note", ["PII.phone"]),
+    ]
+
+
+def test_a_batch_reads_each_distinct_schema_version_once(registry: Registry, tagged_gate: Gate) -> None:
+    first = registry.publish(SUBJECT, order_schema())
+    registry.publish(SUBJECT, order_schema(with_phone=True))
+    before = registry.tag_lookups()
+    decisions = evaluate(tagged_gate, *[orders_route(v) for v in (first, "latest") * 5])
+    assert len(decisions) == 10
+    assert registry.tag_lookups() - before - 1 == 2
+    before = registry.tag_lookups()
+    evaluate(tagged_gate, orders_route(first))
+    assert registry.tag_lookups() - before - 1 == 0
+
+
+def test_unknown_subject_is_denied_naming_it(tagged_gate: Gate) -> None:
+    [decision] = evaluate(tagged_gate, orders_route(schema={"subject": "no.such-value", "version": 1}))
+    assert decision["outcome"] == "deny"
+    [reason] = decision["reasons"]
+    assert reason.startswith(
+        "field tags of schema no.such-value version 1 unavailable: not found in the registry"
+    )
+    record = audit_record(tagged_gate, decision["decision_id"])
+    assert record["outcome"] == "deny"
+    assert record["route"]["schema"] == {"subject": "no.such-value", "version": 1}
+
+
+def test_unknown_version_is_denied(registry: Registry, tagged_gate: Gate) -> None:
+    registry.publish(SUBJECT, order_schema())
+    [decision] = evaluate(tagged_gate, orders_route(7))
+    assert decision["outcome"] == "deny"
+    assert decision["reasons"][0].startswith(
+        f"field tags of schema {SUBJECT} version 7 unavailable: not found"
+    )
+
+
+def test_stopped_registry_denies_with_a_reason_naming_the_subject(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    registry.publish(SUBJECT, order_schema())
+    registry.stop()
+    [decision] = evaluate(tagged_gate, orders_route())
+    assert decision["outcome"] == "deny"
+    assert decision["redactions"] == []
+    assert decision["reasons"][0].startswith(
+        f"field tags of schema {SUBJECT} version latest unavailable: registry unreachable at {registry.url}"
+    )
+    assert audit_record(tagged_gate, decision["decision_id"])["outcome"] == "deny"
+
+
+def test_registry_answering_something_else_denies(tmp_path: Path, registry: Registry) -> None:
+    """A gate pointed at a server that is not a registry (another gate) denies, it never allows."""
+    other = start_gate(tmp_path / "other")
+    gate = start_gate(tmp_path / "gate", policy_file=EXAMPLE_MATRIX, registry_url=other.url)
+    try:
+        [decision] = evaluate(gate, orders_route(1))
+    finally:
+        gate.stop()
+        other.stop()
+    assert decision["outcome"] == "deny"
+    assert decision["reasons"][0].startswith(f"field tags of schema {SUBJECT} version 1 unavailable: ")
+
+
+def test_fail_closed_client_gets_the_schema_version_used(registry: Registry, tagged_gate: Gate) -> None:
+    version = registry.publish(SUBJECT, order_schema())
+    route = Route("sales.orders", sink="analytics-us", schema=SchemaRef(SUBJECT, "latest"))
+    with GateClient(tagged_gate.url, tagged_gate.tokens[Role.PRODUCER]) as client:
+        decision = client.evaluate(route)
+    assert decision.outcome is Outcome.ALLOW_WITH_REDACTION
+    assert decision.route.schema == SchemaRef(SUBJECT, version)
+
+
+def test_numbered_versions_are_cached_and_latest_is_read_again(registry: Registry) -> None:
+    version = registry.publish(SUBJECT, order_schema())
+    with RegistryTags(registry.url, latest_ttl=0.0) as tags:
+        assert [f.name for f in tags.lookup(SchemaRef(SUBJECT, version)).fields] == ["customer_email"]
+        assert tags.lookup(SchemaRef(SUBJECT, "latest")).version == version
+        registry.stop()
+        assert tags.lookup(SchemaRef(SUBJECT, version)).version == version
+        with pytest.raises(TagLookupError, match="registry unreachable"):
+            tags.lookup(SchemaRef(SUBJECT, "latest"))
+
+
+def test_cli_evaluate_with_subject_shows_the_redaction(
+    registry: Registry, tagged_gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = registry.publish(SUBJECT, order_schema())
+    monkeypatch.setenv("SPINE_RESIDENCY_URL", tagged_gate.url)
+    monkeypatch.setenv("SPINE_TOKEN", tagged_gate.tokens[Role.PRODUCER])
+    monkeypatch.setenv("SPINE_HOME", str(tagged_gate.home))
+    runner = CliRunner()
+    base = ["residency", "evaluate", "--dataset", "sales.orders", "--sink", "analytics-us", "--json"]
+    result = runner.invoke(spine_app, [*base, "--subject", SUBJECT, "--schema-version", str(version)])
+    assert result.exit_code == 0, result.output
+    [decision] = json.loads(result.stdout)["decisions"]
+    assert [r["field"] for r in decision["redactions"]] == ["customer_email"]
+    assert decision["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    denied = runner.invoke(spine_app, [*base, "--subject", "no.such-value"])
+    assert denied.exit_code == 1
+    bad = runner.invoke(spine_app, [*base, "--subject", SUBJECT, "--schema-version", "newest"])
+    assert bad.exit_code == 2
+    assert "--schema-version 'newest'" in bad.stderr
