@@ -7,13 +7,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from cli.common import console, err_console, fail, handle_errors, print_json, print_table
+from cli.service import default_token, default_url
 from residency_gate.client import GateApi
 from residency_gate.errors import RouteError
 from residency_gate.evaluate import Decision, FieldTag, Route, SchemaRef, SchemaVersion, schema_version_from
@@ -33,26 +33,11 @@ JSON_HELP = "Print JSON instead of a table."
 
 
 def gate_url(url: str | None) -> str:
-    if url:
-        return url
-    env = os.environ.get("SPINE_RESIDENCY_URL")
-    if env:
-        return env
-    spine = load_settings(SpineSettings)
-    return f"http://{spine.host}:{spine.port('residency-gate')}"
+    return url or default_url("residency-gate", "SPINE_RESIDENCY_URL")
 
 
 def gate_token(token: str | None) -> str | None:
-    if token:
-        return token
-    env = os.environ.get("SPINE_TOKEN")
-    if env:
-        return env.strip()
-    path = load_settings(SpineSettings).home / "auth" / "admin.token"
-    try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
+    return token or default_token()
 
 
 def gate_api(url: str | None, token: str | None) -> GateApi:

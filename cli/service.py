@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from spine.errors import ExitCode, SpineError, UnavailableError
+from spine.runtime.state import is_same_process, read_state
 from spine.runtime.supervisor import ADMIN_TOKEN_FILE
 from spine.settings import SpineSettings, load_settings
 
@@ -26,16 +27,22 @@ class ServiceRefusedError(SpineError):
 
 
 def default_url(service: str, env_var: str) -> str:
+    """``$ENV_VAR``, else the URL the running ``spine up`` recorded, else the default port plus the offset."""
     explicit = os.environ.get(env_var)
     if explicit:
         return explicit.rstrip("/")
     spine = load_settings(SpineSettings)
+    state = read_state(spine.run_dir)
+    if state is not None and is_same_process(state.supervisor_pid, state.supervisor_started_at):
+        for recorded in state.services:
+            if recorded.name == service:
+                return recorded.url
     return f"http://{spine.host}:{spine.port(service)}"
 
 
 def default_token() -> str | None:
     """``$SPINE_TOKEN``, else the development admin token ``spine up`` wrote in ``$SPINE_HOME``."""
-    token = os.environ.get("SPINE_TOKEN")
+    token = os.environ.get("SPINE_TOKEN", "").strip()
     if token:
         return token
     path: Path = load_settings(SpineSettings).home / "auth" / ADMIN_TOKEN_FILE

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 def spine(
-    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 240
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 240, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
     full_env.update(env or {})
@@ -36,6 +36,7 @@ def spine(
         env=full_env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
