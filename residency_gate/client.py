@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
 from residency_gate.errors import ResidencyError
 from residency_gate.evaluate import Decision, Outcome, Redaction, Route, route_from_dict
 from spine.errors import AuthError, ForbiddenError, UnavailableError
+from spine.httpclient import OwnsHttpClient
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _error_message(response: httpx.Response) -> str:
     return response.text[:200]
 
 
-class GateClient:
+class GateClient(OwnsHttpClient):
     """Ask the gate about routes; fail closed on any trouble."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 5.0) -> None:
@@ -130,19 +130,8 @@ class GateClient:
         logger.warning("denying %d route(s): %s", len(routes), reason)
         return [denied_locally(route, reason) for route in routes]
 
-    def close(self) -> None:
-        self._http.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class GateApi:
+class GateApi(OwnsHttpClient):
     """The whole API for tools: raises :class:`GateUnavailableError` (exit 3) or a 4xx's error."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:
@@ -233,17 +222,6 @@ class GateApi:
 
     def release(self, sink: str) -> dict[str, Any]:
         return dict(self.request("DELETE", f"/v1/quarantine/{sink}"))
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 __all__ = [

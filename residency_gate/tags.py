@@ -16,14 +16,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Any, Self, TypeGuard
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 import httpx
 
 from residency_gate.errors import ResidencyError
 from residency_gate.evaluate import MAX_SCHEMA_VERSION, FieldTag, Route, SchemaRef
+from spine.httpclient import OwnsHttpClient
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _registry_message(response: httpx.Response) -> str:
     return response.text[:200]
 
 
-class RegistryTags:
+class RegistryTags(OwnsHttpClient):
     """Reads tagged fields from the registry at ``url``; thread-safe; raises only ``TagLookupError``."""
 
     def __init__(
@@ -221,17 +221,6 @@ class RegistryTags:
             return response.json()
         except ValueError:
             raise TagLookupError(ref, "bad registry answer: not JSON") from None
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 __all__ = [
