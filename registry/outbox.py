@@ -14,11 +14,11 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import fastavro
 
+import schemas
 from registry.storage import Database
 from registry.storage import repository as repo
 from spine.kafka import Admin, DeliveryFuture, KafkaClientError, Producer, TopicSpec
@@ -26,11 +26,11 @@ from spine.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
-EVENT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "schema_event.avsc"
+EVENT_SCHEMA = "schema_event.avsc"
 
 
 def event_schema() -> Any:
-    return fastavro.parse_schema(json.loads(EVENT_SCHEMA_PATH.read_text(encoding="utf-8")))
+    return fastavro.parse_schema(json.loads(schemas.read(EVENT_SCHEMA)))
 
 
 def encode_event(schema: Any, payload: dict[str, Any]) -> bytes:
