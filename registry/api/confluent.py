@@ -21,6 +21,7 @@ from registry.service import RegistryService
 from registry.service_errors import InvalidVersionError, SubjectNotFoundError
 from registry.storage import StoredSchema, VersionRow
 from registry.storage import repository as repo
+from registry.storage.cache import IdCache
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -89,22 +90,34 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
         return [version_body(service, row) for row in rows]
 
-    @router.get("/schemas/ids/{schema_id}")
+    # Ids are immutable and a schema row is never removed, so a body once encoded stays right.
+    encoded_by_id: IdCache[bytes] = IdCache()
+
+    @router.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
     async def schema_by_id(
         schema_id: SchemaId,
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
-    ) -> dict[str, Any]:
-        # The hot path of every deserializer: answered on the event loop when the schema is cached.
+    ) -> Response:
+        # The hot path of every deserializer: the pre-encoded body, answered on the event loop.
         del subject
+        if not format:
+            body = encoded_by_id.peek(schema_id)
+            if body is not None:
+                return Response(body, media_type=MEDIA_TYPE)
         stored = service.cached_schema(schema_id)
         if stored is None:
             stored = await run_in_threadpool(service.schema, schema_id)
         if format or (
             stored.schema_type != SchemaType.AVRO.value and stored.schema_type != SchemaType.JSON.value
         ):
-            return await run_in_threadpool(schema_fields, service, stored, format)
-        return schema_fields(service, stored)
+            fields = await run_in_threadpool(schema_fields, service, stored, format)
+        else:
+            fields = schema_fields(service, stored)
+        response = SchemaRegistryResponse(fields)
+        if not format:
+            encoded_by_id.get_or_load(schema_id, lambda: bytes(response.body))
+        return response
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:

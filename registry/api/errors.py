@@ -85,4 +85,8 @@ def install_problem_handler(app: FastAPI) -> None:
             {"error_code": 50001, "message": "internal server error"}, status_code=500, media_type=MEDIA_TYPE
         )
 
+    # Per type too: ``install_common`` registered its plain handler for each rule's type, and Starlette
+    # picks the handler of the most specific class.
+    for rule in ERROR_RULES:
+        app.add_exception_handler(rule.exc_type, on_registry_error)
     app.add_exception_handler(SpineError, on_registry_error)
