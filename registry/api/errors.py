@@ -88,5 +88,6 @@ def install_problem_handler(app: FastAPI) -> None:
     # Per type too: ``install_common`` registered its plain handler for each rule's type, and Starlette
     # picks the handler of the most specific class.
     for rule in ERROR_RULES:
-        app.add_exception_handler(rule.exc_type, on_registry_error)
+        if issubclass(rule.exc_type, Exception):
+            app.add_exception_handler(rule.exc_type, on_registry_error)
     app.add_exception_handler(SpineError, on_registry_error)
