@@ -95,22 +95,46 @@ def store_schema(
     conn: Connection, schema_type: str, canonical: str, raw: str, references: Sequence[Reference]
 ) -> int:
     """Return the global id of this schema, inserting it if no identical schema exists."""
-    fp = fingerprint(schema_type, canonical, references)
-    found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
-    if found is not None:
-        return int(found)
+    return add_schema(conn, schema_type, canonical, raw, references)[0]
+
+
+def add_schema(
+    conn: Connection,
+    schema_type: str,
+    canonical: str,
+    raw: str,
+    references: Sequence[Reference],
+    *,
+    fp: str | None = None,
+) -> tuple[int, bool]:
+    """The global id of this schema and whether this call inserted it (with ``raw`` as its text).
+
+    ``fp`` is the schema's fingerprint when the caller has just looked it up and found no schema.
+    """
+    if fp is None:
+        fp = fingerprint(schema_type, canonical, references)
+        found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
+        if found is not None:
+            return int(found), False
     values = {"schema_type": schema_type, "fingerprint": fp, "canonical": canonical, "raw": raw}
-    _insert_ignore(conn, schemas, values, "fingerprint")
-    schema_id = int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one())
-    existing = conn.execute(
-        select(func.count()).select_from(schema_references).where(schema_references.c.schema_id == schema_id)
-    ).scalar_one()
-    if references and not existing:
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql.insert(schemas)
+    else:
+        statement = sqlite.insert(schemas)
+    inserted = conn.execute(
+        statement.values(**values)
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(schemas.c.id)
+    ).scalar()
+    if inserted is None:
+        return int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one()), False
+    schema_id = int(inserted)
+    if references:
         conn.execute(
             insert(schema_references),
             [{"schema_id": schema_id, **ref.as_dict()} for ref in references],
         )
-    return schema_id
+    return schema_id, True
 
 
 def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
@@ -283,6 +307,19 @@ def referenced_by(conn: Connection, subject: str, number: int) -> list[int]:
         .order_by(schema_references.c.schema_id)
     ).scalars()
     return [int(r) for r in rows]
+
+
+def settings_of(
+    conn: Connection, subject: str
+) -> tuple[dict[str, tuple[str | None, dict[str, Any] | None]], dict[str, str]]:
+    """Configuration (level, lint) and mode rows of ``subject`` and of the global scope, by scope."""
+    scopes = (subject, GLOBAL_SCOPE)
+    configs = {
+        row.scope: (row.compatibility, json.loads(row.lint) if row.lint else None)
+        for row in conn.execute(select(config).where(config.c.scope.in_(scopes)))
+    }
+    modes = {row.scope: str(row.mode) for row in conn.execute(select(mode).where(mode.c.scope.in_(scopes)))}
+    return configs, modes
 
 
 def get_config(conn: Connection, scope: str | None) -> tuple[str | None, dict[str, Any] | None]:
