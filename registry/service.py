@@ -204,8 +204,19 @@ class RegistryService(ConfigOperations):
     ) -> list[ParsedSchema]:
         if level is CompatibilityLevel.NONE or latest is None:
             return []
-        ids = repo.live_schema_ids(conn, subject) if level.transitive else [latest.schema_id]
-        return [self.parsed(conn, schema_id) for schema_id in ids]
+        if not level.transitive:
+            return [self.parsed(conn, latest.schema_id)]
+        # Versions that differ only in docs and tags check alike: compare each structure once, oldest first.
+        distinct: dict[tuple[str, str, tuple[Reference, ...]], ParsedSchema] = {}
+        for schema_id in dict.fromkeys(repo.live_schema_ids(conn, subject)):
+            parsed = self.parsed(conn, schema_id)
+            key = (
+                parsed.schema_type.value,
+                parsed.canonical_without_docs(),
+                self.stored(conn, schema_id).references,
+            )
+            distinct.setdefault(key, parsed)
+        return list(distinct.values())
 
     def check(
         self,

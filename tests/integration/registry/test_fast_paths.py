@@ -75,3 +75,22 @@ def test_metrics_count_each_request_under_its_status(client: TestClient) -> None
     assert requests_counted(client, "GET", 404) == before_missing + 1
     assert requests_counted(client, "POST", 422) == before_invalid + 1
     assert requests_counted(client, "POST", 413) == before_refused + 1
+
+
+def test_a_transitive_check_still_refuses_a_break_with_an_older_structure(
+    client: TestClient, tokens: Tokens
+) -> None:
+    level = {"compatibility": "BACKWARD_TRANSITIVE"}
+    assert client.put("/config/trans-value", json=level, headers=tokens.header("admin")).status_code == 200
+    amount = {"name": "amount", "type": "long", "default": 0, "doc": "Amount."}
+    register(client, "trans-value", record(ID, amount))
+    register(client, "trans-value", record(ID, {**amount, "doc": "Amount in cents."}))
+    register(client, "trans-value", record(ID))
+    as_text = {"name": "amount", "type": "string", "default": "", "doc": "Amount."}
+    refused = client.post("/subjects/trans-value/versions", json={"schema": record(ID, as_text)})
+    assert (refused.status_code, refused.json()["error_code"]) == (409, 409)
+    problems = refused.json()["problems"]
+    assert len(problems) == len({(p["path"], p["message"]) for p in problems}) >= 1
+    assert any("amount" in p["path"] for p in problems)
+    accepted = client.post("/subjects/trans-value/versions", json={"schema": record(ID, amount, NOTE)})
+    assert accepted.status_code == 200, accepted.text
