@@ -1,7 +1,9 @@
 """Schema registry latency: read-by-id and register-with-check, at saturation and at a stated offered load.
 
 Starts ``python -m registry`` (SQLite) in a subprocess with a fresh $SPINE_HOME, seeds one subject with
-``--seed`` versions (default 1,000; BACKWARD compatibility, so each publish is checked), then measures:
+``--seed`` versions (default 1,000), each a structural change (a new optional field, the previous one
+dropped) so every publish is really checked under ``--level`` (default BACKWARD; a _TRANSITIVE level checks
+every earlier version). Then it measures:
 
 - one client, closed loop: latency without queueing;
 - saturation: ``--clients`` closed-loop clients (default 50). Each sends its next request as soon as the
@@ -63,6 +65,7 @@ def schema_text(n: int) -> str:
             "fields": [
                 {"name": "id", "type": "string", "doc": "Id."},
                 {"name": "note", "type": ["null", "string"], "default": None, "doc": "Note."},
+                {"name": f"extra{n}", "type": ["null", "string"], "default": None, "doc": "Extra."},
             ],
         }
     )
@@ -74,6 +77,8 @@ def start_registry(home: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "registry"], env=env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"registry exited with {proc.returncode} (port {port} taken?)")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
                 return proc
@@ -83,9 +88,14 @@ def start_registry(home: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("registry did not start")
 
 
-def seed(url: str, token: str, count: int) -> list[int]:
+def seed(url: str, token: str, admin: str, count: int, level: str) -> list[int]:
     ids = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+        http.put(
+            f"/config/{SUBJECT}",
+            json={"compatibility": level},
+            headers={"Authorization": f"Bearer {admin}"},
+        ).raise_for_status()
         for n in range(count):
             response = http.post(f"/subjects/{SUBJECT}/versions", json={"schema": schema_text(n)})
             response.raise_for_status()
@@ -214,7 +224,8 @@ def measure(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="spine-bench-registry-"))
-    token = TokenStore(home / "auth" / "tokens.json").issue(Role.PRODUCER)
+    store = TokenStore(home / "auth" / "tokens.json")
+    token, admin = store.issue(Role.PRODUCER), store.issue(Role.ADMIN)
     port = free_port()
     proc = start_registry(home, port)
     url = f"http://127.0.0.1:{port}"
@@ -222,7 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, Run] = {}
     try:
         started = time.perf_counter()
-        ids = seed(url, token, args.seed)
+        ids = seed(url, token, admin, args.seed, args.level)
         seed_s = time.perf_counter() - started
 
         def read(n: int) -> Request:
@@ -259,6 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         proc.wait(10)
     return {
         "clients": args.clients,
+        "level": args.level,
         "versions_seeded": args.seed,
         "versions_at_end": versions,
         "seed_rps": round(args.seed / seed_s, 1),
@@ -301,8 +313,8 @@ def goals(runs: dict[str, Run], args: argparse.Namespace) -> list[dict[str, Any]
 
 def report(result: dict[str, Any]) -> None:
     print(
-        f"registry (SQLite, one process), {result['clients']} clients; subject seeded with "
-        f"{result['versions_seeded']} versions at {result['seed_rps']} publishes/s, "
+        f"registry (SQLite, one process), {result['clients']} clients, {result['level']}; "
+        f"subject seeded with {result['versions_seeded']} versions at {result['seed_rps']} publishes/s, "
         f"{result['versions_at_end']} at the end"
     )
     print(
@@ -337,6 +349,9 @@ def main() -> None:
     parser.add_argument("--read-rate", type=float, default=500.0, help="offered reads per second")
     parser.add_argument("--publish-rate", type=float, default=50.0, help="offered publishes per second")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of each offered-load run")
+    parser.add_argument(
+        "--level", default="BACKWARD", help="the subject's compatibility level (e.g. BACKWARD_TRANSITIVE)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     result = run(args)
