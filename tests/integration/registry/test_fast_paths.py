@@ -24,11 +24,16 @@ def requests_counted(client: TestClient, method: str, status: int) -> float:
 def test_a_cached_schema_by_id_answers_byte_for_byte_as_the_first_read(client: TestClient) -> None:
     created = register(client, "cache-value", record(ID))
     first = client.get(f"/schemas/ids/{created['id']}")
+    counted = requests_counted(client, "GET", 200)
     second = client.get(f"/schemas/ids/{created['id']}")
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
     assert second.headers["content-type"].startswith(CT)
     assert json.loads(second.json()["schema"])["name"] == "Order"
+    with_subject = client.get(f"/schemas/ids/{created['id']}?subject=cache-value")
+    assert with_subject.content == first.content
+    assert requests_counted(client, "GET", 200) == counted + 3  # the /metrics read and two cached reads
+    assert client.get(f"/schemas/ids/{created['id']}/schema").json()["name"] == "Order"
 
 
 def test_a_schema_stays_readable_by_id_after_its_subject_is_soft_deleted(client: TestClient) -> None:
