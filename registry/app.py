@@ -10,12 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from registry.api.confluent import confluent_router
+from registry.api.confluent import CachedSchemaById, confluent_router
 from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
 from registry.api.spine import spine_router
 from registry.outbox import OutboxRelay
 from registry.service import RegistryService
 from registry.storage import Database, sqlite_url
+from registry.storage.cache import IdCache
 from spine.auth import TokenStore
 from spine.http import install_common
 from spine.settings import KafkaSettings, RegistrySettings, SpineSettings
@@ -79,6 +80,8 @@ def create_app(
     async def database_ready() -> None:
         await asyncio.to_thread(db.ping)
 
+    encoded_by_id: IdCache[bytes] = IdCache(capacity=4096)
+    app.add_middleware(CachedSchemaById, cache=encoded_by_id)  # first added: inside metrics and body limit
     install_common(
         app,
         service="registry",
@@ -90,7 +93,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         body_for=error_body_for,
     )
-    app.include_router(confluent_router(service, tokens))
+    app.include_router(confluent_router(service, tokens, encoded_by_id=encoded_by_id))
     app.include_router(spine_router(service, tokens))
     app.add_middleware(ConfluentContentTypes)
     return app

@@ -15,13 +15,14 @@ from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import InvalidSchemaError, SemverError
-from registry.lint import LintFinding, Severity, lint_schema
+from registry.lint import LintConfig, LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
 from registry.service_config import ConfigOperations, record_event
 from registry.service_errors import (
     IncompatibleSchemaError,
     LintRefusedError,
+    OperationNotPermittedError,
     Problem,
     ReferenceExistsError,
     SchemaNotFoundError,
@@ -57,6 +58,15 @@ class Registered:
     version: int
     schema_id: int
     semver: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """A version just appended, with the schema row when this write inserted it."""
+
+    registered: Registered
+    stored: StoredSchema | None
+    parsed: ParsedSchema
 
 
 @dataclass(slots=True)
@@ -151,12 +161,25 @@ class RegistryService(ConfigOperations):
             texts[ref.name] = stored.raw
         return texts
 
-    def parse(self, conn: Connection, item: SchemaInput) -> ParsedSchema:
+    def parse(self, conn: Connection | None, item: SchemaInput) -> ParsedSchema:
+        """Parse a submitted schema; ``conn`` may be None when it has no references to resolve."""
         kind = schema_type_of(item.schema_type)
         if "\x00" in item.schema:
             raise InvalidSchemaError("schema text contains a NUL character")
-        refs: Mapping[str, str] | None = self._reference_texts(conn, item.references) or None
+        refs: Mapping[str, str] | None = None
+        if item.references:
+            if conn is None:
+                with self.db.read() as reading:
+                    refs = self._reference_texts(reading, item.references)
+            else:
+                refs = self._reference_texts(conn, item.references)
         return parse_schema(kind, item.schema, refs)
+
+    def _remember(self, appended: Appended) -> None:
+        """After a commit: cache a schema this process inserted, so the next check need not reload it."""
+        if appended.stored is not None:
+            self._schemas.get_or_load(appended.stored.id, lambda: appended.stored)
+            self._parsed.get_or_load(appended.stored.id, lambda: appended.parsed)
 
     def parsed(self, conn: Connection, schema_id: int) -> ParsedSchema:
         def load() -> ParsedSchema:
@@ -166,8 +189,8 @@ class RegistryService(ConfigOperations):
 
         return self._parsed.get_or_load(schema_id, load)
 
-    def _lint(self, conn: Connection, subject: str, schema: ParsedSchema) -> list[LintFinding]:
-        findings = list(lint_schema(schema, self.lint_config(conn, subject)))
+    def _lint(self, subject: str, schema: ParsedSchema, config: LintConfig) -> list[LintFinding]:
+        findings = list(lint_schema(schema, config))
         problems = _lint_problems(findings)
         if problems:
             raise LintRefusedError(
@@ -181,8 +204,19 @@ class RegistryService(ConfigOperations):
     ) -> list[ParsedSchema]:
         if level is CompatibilityLevel.NONE or latest is None:
             return []
-        ids = repo.live_schema_ids(conn, subject) if level.transitive else [latest.schema_id]
-        return [self.parsed(conn, schema_id) for schema_id in ids]
+        if not level.transitive:
+            return [self.parsed(conn, latest.schema_id)]
+        # Versions that differ only in docs and tags check alike: compare each structure once, oldest first.
+        distinct: dict[tuple[str, str, tuple[Reference, ...]], ParsedSchema] = {}
+        for schema_id in dict.fromkeys(repo.live_schema_ids(conn, subject)):
+            parsed = self.parsed(conn, schema_id)
+            key = (
+                parsed.schema_type.value,
+                parsed.canonical_without_docs(),
+                self.stored(conn, schema_id).references,
+            )
+            distinct.setdefault(key, parsed)
+        return list(distinct.values())
 
     def check(
         self,
@@ -213,10 +247,16 @@ class RegistryService(ConfigOperations):
         item: SchemaInput,
         semver: SemVer,
         change: ChangeClass | None,
-    ) -> Registered:
-        schema_id = repo.store_schema(
-            conn, schema.schema_type.value, schema.canonical(), schema.raw, item.references
+        *,
+        fp: str | None = None,
+    ) -> Appended:
+        schema_type = schema.schema_type.value
+        schema_id, created = repo.add_schema(
+            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp
         )
+        stored = None
+        if created:
+            stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
         number = repo.add_version(conn, subject, schema_id, str(semver))
         self._event(
             conn,
@@ -228,24 +268,25 @@ class RegistryService(ConfigOperations):
             schema_type=schema.schema_type.value,
             change=change.value if change is not None else None,
         )
-        return Registered(subject, number, schema_id, str(semver))
+        return Appended(Registered(subject, number, schema_id, str(semver)), stored, schema)
 
     # -- registration ------------------------------------------------------------------------------
 
     def register(self, subject: str, item: SchemaInput) -> Registered:
         """Confluent semantics: reuse an existing version, else check the level (409) and append."""
-        with self.db.read() as conn:
-            schema = self.parse(conn, item)
+        schema = self.parse(None, item)
+        fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
-            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
             known = repo.schema_id_by_fingerprint(conn, fp)
             found = repo.version_with_schema(conn, subject, known) if known is not None else None
             if found is not None:
                 return Registered(subject, found.version, found.schema_id, found.semver)
-            self._refuse_when_read_only(conn, subject)
-            self._lint(conn, subject, schema)
-            level = self.level(conn, subject)
+            settings = self.settings(conn, subject)
+            if settings.mode == "READONLY":
+                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+            self._lint(subject, schema, settings.lint)
+            level = settings.level
             latest = repo.latest_version(conn, subject)
             assessment = self._assess(conn, level, schema, latest)
             if level is CompatibilityLevel.NONE or latest is None:
@@ -265,19 +306,24 @@ class RegistryService(ConfigOperations):
                 semver = previous.bump(ChangeClass.MAJOR)
             else:
                 semver = resolve_version(previous, None, assessment)
-            return self._append(conn, subject, schema, item, semver, assessment.change)
+            appended = self._append(
+                conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
+            )
+        self._remember(appended)
+        return appended.registered
 
     def publish(
         self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
     ) -> PublishResult:
         """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
-        with self.db.read() as conn:
-            schema = self.parse(conn, item)
+        schema = self.parse(None, item)
+        appended: Appended | None = None
         # A dry run reads only: it neither takes the subject's write lock nor leaves a row behind.
         with self.db.read() if dry_run else self.db.write() as conn:
             if not dry_run:
                 repo.lock_subject(conn, subject)
-            findings = self._lint(conn, subject, schema)
+            settings = self.settings(conn, subject)
+            findings = self._lint(subject, schema, settings.lint)
             latest = repo.latest_version(conn, subject)
             if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
                 conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
@@ -295,9 +341,9 @@ class RegistryService(ConfigOperations):
                     [],
                     dry_run,
                 )
-            if not dry_run:
-                self._refuse_when_read_only(conn, subject)
-            level = self.level(conn, subject)
+            if not dry_run and settings.mode == "READONLY":
+                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+            level = settings.level
             assessment = self._assess(conn, level, schema, latest)
             previous = SemVer.parse(latest.semver) if latest is not None else None
             wanted = SemVer.parse(declared) if declared else None
@@ -329,25 +375,26 @@ class RegistryService(ConfigOperations):
                     f"MAJOR change: the governed topic moves from "
                     f"{governed_topic(subject, previous.major)} to {topic}"
                 )
-            registered: Registered | None = None
             if not dry_run:
-                registered = self._append(conn, subject, schema, item, semver, assessment.change)
-            return PublishResult(
-                subject=subject,
-                id=registered.schema_id if registered else None,
-                version=registered.version if registered else None,
-                semver=str(semver),
-                change=assessment.change.value,
-                reasons=list(assessment.reasons) + ([notice] if notice else []),
-                topic=topic,
-                lint=_finding_dicts(findings),
-                incompatibilities=[
-                    {"path": i.path, "message": i.message, "kind": i.kind}
-                    for i in assessment.incompatibilities
-                ],
-                dry_run=dry_run,
-                notice=notice,
-            )
+                appended = self._append(conn, subject, schema, item, semver, assessment.change)
+        if appended is not None:
+            self._remember(appended)
+        registered = appended.registered if appended is not None else None
+        return PublishResult(
+            subject=subject,
+            id=registered.schema_id if registered else None,
+            version=registered.version if registered else None,
+            semver=str(semver),
+            change=assessment.change.value,
+            reasons=list(assessment.reasons) + ([notice] if notice else []),
+            topic=topic,
+            lint=_finding_dicts(findings),
+            incompatibilities=[
+                {"path": i.path, "message": i.message, "kind": i.kind} for i in assessment.incompatibilities
+            ],
+            dry_run=dry_run,
+            notice=notice,
+        )
 
     def rollback(self, subject: str, to: int, declared: str | None = None) -> PublishResult:
         with self.db.read() as conn:

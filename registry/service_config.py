@@ -7,6 +7,7 @@ same transaction.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,11 +60,34 @@ def record_event(conn: Connection, topic: str, kind: str, subject: str, **fields
     repo.enqueue(conn, topic, subject, payload)
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectSettings:
+    """What governs a write to one subject, read in two queries: level, lint rules and mode."""
+
+    level: CompatibilityLevel
+    lint: LintConfig
+    mode: str
+
+
 class ConfigOperations:
     """Reads and changes of compatibility level, lint configuration and mode."""
 
     db: Database
     events_topic: str
+
+    def settings(self, conn: Connection, subject: str) -> SubjectSettings:
+        configs, modes = repo.settings_of(conn, subject)
+        own_level, own_lint = configs.get(subject, (None, None))
+        global_level, global_lint = configs.get(GLOBAL_SCOPE, (None, None))
+        level = own_level or global_level
+        lint = LintConfig.default() if global_lint is None else LintConfig.from_mapping(global_lint)
+        if own_lint is not None:
+            lint = lint.merged(own_lint)
+        return SubjectSettings(
+            level=CompatibilityLevel(level) if level else DEFAULT_LEVEL,
+            lint=lint,
+            mode=modes.get(subject) or modes.get(GLOBAL_SCOPE) or "READWRITE",
+        )
 
     def level(self, conn: Connection, subject: str | None) -> CompatibilityLevel:
         if subject is not None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
@@ -21,6 +22,7 @@ from registry.service import RegistryService
 from registry.service_errors import InvalidVersionError, SubjectNotFoundError
 from registry.storage import StoredSchema, VersionRow
 from registry.storage import repository as repo
+from registry.storage.cache import IdCache
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -31,6 +33,11 @@ SchemaId = Annotated[int, Path(ge=0, le=MAX_VERSION, description="Global schema 
 Subject = Annotated[
     str, Path(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$", description="Subject name")
 ]
+
+
+_BY_ID = "/schemas/ids/"
+MAX_CACHED_BODY = 64 * 1024
+_MEDIA_TYPE_BYTES = MEDIA_TYPE.encode("latin-1")
 
 
 class SchemaRegistryResponse(JSONResponse):
@@ -65,7 +72,35 @@ def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
     }
 
 
-def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
+class CachedSchemaById:
+    """Answer ``GET /schemas/ids/{id}`` (plain, or with only ``?subject=``) from pre-encoded bodies.
+
+    The deserializers' hot path skips routing; a miss, a format or anything else goes on to the app.
+    """
+
+    def __init__(self, app: ASGIApp, *, cache: IdCache[bytes]) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            query: bytes = scope.get("query_string", b"")
+            digits = path[len(_BY_ID) :] if path.startswith(_BY_ID) else ""
+            plain = not query or (query.startswith(b"subject=") and b"&" not in query)
+            if plain and digits.isascii() and digits.isdigit() and len(digits) <= 10:
+                body = self.cache.peek(int(digits))
+                if body is not None:
+                    headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _MEDIA_TYPE_BYTES)]
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+
+def confluent_router(
+    service: RegistryService, tokens: TokenStore, *, encoded_by_id: IdCache[bytes] | None = None
+) -> APIRouter:
     writer = Depends(role_guard(tokens, Role.PRODUCER))
     admin = Depends(role_guard(tokens, Role.ADMIN))
     router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["confluent"])
@@ -89,22 +124,34 @@ def confluent_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
         return [version_body(service, row) for row in rows]
 
-    @router.get("/schemas/ids/{schema_id}")
+    # Ids are immutable and a schema row is never removed, so a body once encoded stays right.
+    by_id: IdCache[bytes] = encoded_by_id if encoded_by_id is not None else IdCache()
+
+    @router.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
     async def schema_by_id(
         schema_id: SchemaId,
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
-    ) -> dict[str, Any]:
-        # The hot path of every deserializer: answered on the event loop when the schema is cached.
+    ) -> Response:
+        # The hot path of every deserializer: the pre-encoded body, answered on the event loop.
         del subject
+        if not format:
+            body = by_id.peek(schema_id)
+            if body is not None:
+                return Response(body, media_type=MEDIA_TYPE)
         stored = service.cached_schema(schema_id)
         if stored is None:
             stored = await run_in_threadpool(service.schema, schema_id)
         if format or (
             stored.schema_type != SchemaType.AVRO.value and stored.schema_type != SchemaType.JSON.value
         ):
-            return await run_in_threadpool(schema_fields, service, stored, format)
-        return schema_fields(service, stored)
+            fields = await run_in_threadpool(schema_fields, service, stored, format)
+        else:
+            fields = schema_fields(service, stored)
+        response = SchemaRegistryResponse(fields)
+        if not format and len(response.body) <= MAX_CACHED_BODY:
+            by_id.get_or_load(schema_id, lambda: bytes(response.body))
+        return response
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:

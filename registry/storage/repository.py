@@ -17,6 +17,7 @@ from sqlalchemy import Row, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from registry.storage import statements as st
 from registry.storage.tables import (
     GLOBAL_SCOPE,
     config,
@@ -95,22 +96,46 @@ def store_schema(
     conn: Connection, schema_type: str, canonical: str, raw: str, references: Sequence[Reference]
 ) -> int:
     """Return the global id of this schema, inserting it if no identical schema exists."""
-    fp = fingerprint(schema_type, canonical, references)
-    found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
-    if found is not None:
-        return int(found)
+    return add_schema(conn, schema_type, canonical, raw, references)[0]
+
+
+def add_schema(
+    conn: Connection,
+    schema_type: str,
+    canonical: str,
+    raw: str,
+    references: Sequence[Reference],
+    *,
+    fp: str | None = None,
+) -> tuple[int, bool]:
+    """The global id of this schema and whether this call inserted it (with ``raw`` as its text).
+
+    ``fp`` is the schema's fingerprint when the caller has just looked it up and found no schema.
+    """
+    if fp is None:
+        fp = fingerprint(schema_type, canonical, references)
+        found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
+        if found is not None:
+            return int(found), False
     values = {"schema_type": schema_type, "fingerprint": fp, "canonical": canonical, "raw": raw}
-    _insert_ignore(conn, schemas, values, "fingerprint")
-    schema_id = int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one())
-    existing = conn.execute(
-        select(func.count()).select_from(schema_references).where(schema_references.c.schema_id == schema_id)
-    ).scalar_one()
-    if references and not existing:
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql.insert(schemas)
+    else:
+        statement = sqlite.insert(schemas)
+    inserted = conn.execute(
+        statement.values(**values)
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(schemas.c.id)
+    ).scalar()
+    if inserted is None:
+        return int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one()), False
+    schema_id = int(inserted)
+    if references:
         conn.execute(
             insert(schema_references),
             [{"schema_id": schema_id, **ref.as_dict()} for ref in references],
         )
-    return schema_id
+    return schema_id, True
 
 
 def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
@@ -132,7 +157,7 @@ def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
 
 
 def schema_id_by_fingerprint(conn: Connection, fp: str) -> int | None:
-    found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
+    found = conn.execute(st.ID_BY_FINGERPRINT, {"fp": fp}).scalar()
     return None if found is None else int(found)
 
 
@@ -166,36 +191,18 @@ def version(conn: Connection, subject: str, number: int) -> VersionRow | None:
 
 def version_with_schema(conn: Connection, subject: str, schema_id: int) -> VersionRow | None:
     """The first live version of ``subject`` that holds ``schema_id``."""
-    row = conn.execute(
-        select(subject_versions)
-        .where(
-            and_(
-                subject_versions.c.subject == subject,
-                subject_versions.c.schema_id == schema_id,
-                subject_versions.c.deleted.is_(False),
-            )
-        )
-        .order_by(subject_versions.c.version)
-        .limit(1)
-    ).first()
+    row = conn.execute(st.LIVE_WITH_SCHEMA, {"subject": subject, "schema_id": schema_id}).first()
     return None if row is None else _version(row)
 
 
 def live_schema_ids(conn: Connection, subject: str) -> list[int]:
     """Schema ids of the live versions of ``subject``, oldest first."""
-    rows = conn.execute(
-        select(subject_versions.c.schema_id)
-        .where(and_(subject_versions.c.subject == subject, subject_versions.c.deleted.is_(False)))
-        .order_by(subject_versions.c.version)
-    ).scalars()
+    rows = conn.execute(st.LIVE_SCHEMA_IDS, {"subject": subject}).scalars()
     return [int(r) for r in rows]
 
 
 def latest_version(conn: Connection, subject: str, *, include_deleted: bool = False) -> VersionRow | None:
-    query = select(subject_versions).where(subject_versions.c.subject == subject)
-    if not include_deleted:
-        query = query.where(subject_versions.c.deleted.is_(False))
-    row = conn.execute(query.order_by(subject_versions.c.version.desc()).limit(1)).first()
+    row = conn.execute(st.LATEST_ANY if include_deleted else st.LATEST_LIVE, {"subject": subject}).first()
     return None if row is None else _version(row)
 
 
@@ -211,20 +218,19 @@ def versions_of_schema(
 
 def add_version(conn: Connection, subject: str, schema_id: int, semver: str) -> int:
     """Append a version to ``subject`` (which the caller has locked) and return its number."""
-    top = conn.execute(
-        select(func.max(subject_versions.c.version)).where(subject_versions.c.subject == subject)
-    ).scalar()
+    top = conn.execute(st.TOP_VERSION, {"subject": subject}).scalar()
     number = int(top or 0) + 1
     conn.execute(
-        insert(subject_versions).values(
-            subject=subject,
-            version=number,
-            schema_id=schema_id,
-            semver=semver,
-            deleted=False,
-            deprecated=False,
-            created_at=datetime.now(UTC),
-        )
+        st.INSERT_VERSION,
+        {
+            "subject": subject,
+            "version": number,
+            "schema_id": schema_id,
+            "semver": semver,
+            "deleted": False,
+            "deprecated": False,
+            "created_at": datetime.now(UTC),
+        },
     )
     return number
 
@@ -285,6 +291,19 @@ def referenced_by(conn: Connection, subject: str, number: int) -> list[int]:
     return [int(r) for r in rows]
 
 
+def settings_of(
+    conn: Connection, subject: str
+) -> tuple[dict[str, tuple[str | None, dict[str, Any] | None]], dict[str, str]]:
+    """Configuration (level, lint) and mode rows of ``subject`` and of the global scope, by scope."""
+    scopes = {"scopes": [subject, GLOBAL_SCOPE]}
+    configs = {
+        row.scope: (row.compatibility, json.loads(row.lint) if row.lint else None)
+        for row in conn.execute(st.CONFIGS, scopes)
+    }
+    modes = {row.scope: str(row.mode) for row in conn.execute(st.MODES, scopes)}
+    return configs, modes
+
+
 def get_config(conn: Connection, scope: str | None) -> tuple[str | None, dict[str, Any] | None]:
     row = conn.execute(select(config).where(config.c.scope == (scope or GLOBAL_SCOPE))).first()
     if row is None:
@@ -332,9 +351,13 @@ def delete_mode(conn: Connection, scope: str) -> None:
 
 def enqueue(conn: Connection, topic: str, key: str, payload: dict[str, Any]) -> None:
     conn.execute(
-        insert(outbox).values(
-            topic=topic, key=key, payload=json.dumps(payload, sort_keys=True), created_at=datetime.now(UTC)
-        )
+        st.INSERT_EVENT,
+        {
+            "topic": topic,
+            "key": key,
+            "payload": json.dumps(payload, sort_keys=True),
+            "created_at": datetime.now(UTC),
+        },
     )
 
 
