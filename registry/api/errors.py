@@ -47,8 +47,6 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(se.StorageError, 500, 50001),
 )
 
-_ORDERED = sorted(ERROR_RULES, key=lambda r: len(r.exc_type.__mro__), reverse=True)
-
 
 def _problems(exc: Exception) -> list[dict[str, str]]:
     if isinstance(exc, se.ServiceError):
