@@ -15,7 +15,7 @@ from typing import Any
 import fastavro
 
 from registry.errors import InvalidSchemaError
-from registry.schemas.model import ParsedSchema, SchemaType, TaggedField
+from registry.schemas.model import ParsedSchema, SchemaType, TaggedField, canonical_json
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ class AvroSchema(ParsedSchema):
         self.raw = raw
         self.schema = schema
         self.names: dict[str, Json] = dict(names)
-        self._canonical = _dump(schema)
-        self._without_docs = _dump(_strip_metadata(schema))
+        self._canonical = canonical_json(schema)
+        self._without_docs = canonical_json(_strip_metadata(schema))
 
     def canonical(self) -> str:
         return self._canonical
@@ -310,7 +310,3 @@ def _strip_metadata(node: Json) -> Json:
     if isinstance(node, dict):
         return {key: _strip_metadata(value) for key, value in node.items() if key not in _METADATA_KEYS}
     return node
-
-
-def _dump(node: Json) -> str:
-    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

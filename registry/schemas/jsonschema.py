@@ -16,7 +16,7 @@ import jsonschema.exceptions
 import jsonschema.validators
 
 from registry.errors import InvalidSchemaError
-from registry.schemas.model import ParsedSchema, SchemaType, TaggedField
+from registry.schemas.model import ParsedSchema, SchemaType, TaggedField, canonical_json
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class JsonSchema(ParsedSchema):
         self.raw = raw
         self.document = document
         self.references: dict[str, Json] = dict(references)
-        self._canonical = _dump(document)
-        self._without_docs = _dump(map_schemas(document, _drop_metadata))
+        self._canonical = canonical_json(document)
+        self._without_docs = canonical_json(map_schemas(document, _drop_metadata))
 
     def canonical(self) -> str:
         return self._canonical
@@ -181,7 +181,3 @@ def map_schemas(node: Json, transform: Callable[[dict[str, Json]], dict[str, Jso
 
 def _drop_metadata(node: dict[str, Json]) -> dict[str, Json]:
     return {key: value for key, value in node.items() if key not in METADATA_KEYWORDS}
-
-
-def _dump(node: Json) -> str:
-    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class SchemaType(StrEnum):
@@ -21,6 +23,11 @@ class TaggedField:
 
     path: str
     tags: tuple[str, ...]
+
+
+def canonical_json(node: Any) -> str:
+    """Key-sorted, whitespace-free JSON: the identity text of a JSON-shaped schema."""
+    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class ParsedSchema(ABC):
