@@ -42,6 +42,7 @@ import httpx
 
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
+from spine.runtime.health import wait_http_ready
 
 GOALS_MS = {"read_p99": 10.0, "publish_p95": 20.0, "slo_p95": 50.0}
 SUBJECT = "bench.orders-value"
@@ -75,15 +76,10 @@ def start_registry(home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
     env |= {"SPINE_HOME": str(home), "SPINE_REGISTRY_PORT": str(port), "SPINE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "registry"], env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"registry exited with {proc.returncode} (port {port} taken?)")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
+    if wait_http_ready(f"http://127.0.0.1:{port}", 30, proc):
+        return proc
+    if proc.poll() is not None:
+        raise SystemExit(f"registry exited with {proc.returncode} (port {port} taken?)")
     proc.terminate()
     raise SystemExit("registry did not start")
 

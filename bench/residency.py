@@ -29,6 +29,7 @@ from residency_gate.evaluate import FieldTag, Route, evaluate
 from residency_gate.policy import Policy, load_policy_file
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
+from spine.runtime.health import wait_http_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ROOT / "examples" / "residency" / "matrix.yaml"
@@ -99,16 +100,10 @@ def start_gate(home: Path, port: int) -> subprocess.Popen[bytes]:
     log = (home / "gate.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "residency_gate"], env=env, stdout=log, stderr=log)
     log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the gate exited with {process.returncode}; see {home / 'gate.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+    if wait_http_ready(f"http://127.0.0.1:{port}", 60, process):
+        return process
+    if process.poll() is not None:
+        raise SystemExit(f"the gate exited with {process.returncode}; see {home / 'gate.log'}")
     process.kill()
     raise SystemExit("the gate did not become ready in 60 s")
 

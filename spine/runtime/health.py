@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 
 import httpx
 
@@ -35,8 +37,20 @@ def http_healthy(url: str, timeout: float = 2.0) -> bool:
     return response.status_code == 200
 
 
+def wait_http_ready(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> bool:
+    """Poll ``url``'s /health/ready until it answers 200 (True), ``timeout`` passes or ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        if http_healthy(url, timeout=1.0):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def healthy(kind: str, url: str, timeout: float = 2.0) -> bool:
     return broker_healthy(url, timeout) if kind == "broker" else http_healthy(url, timeout)
 
 
-__all__ = ["broker_healthy", "healthy", "http_healthy"]
+__all__ = ["broker_healthy", "healthy", "http_healthy", "wait_http_ready"]

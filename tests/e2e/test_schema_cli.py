@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
+from spine.runtime.health import wait_http_ready
 
 pytestmark = pytest.mark.integration
 
@@ -49,16 +49,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, (home / "registry.log").read_text()
-            assert time.monotonic() < deadline, "registry did not become ready"
-            time.sleep(0.1)
+        assert wait_http_ready(url, 60, process), (home / "registry.log").read_text()
         yield Registry(url, home, token)
     finally:
         process.terminate()

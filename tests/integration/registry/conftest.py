@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -17,6 +15,7 @@ from fastapi.testclient import TestClient
 from registry.app import create_app
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
+from spine.runtime.health import wait_http_ready
 from spine.settings import KafkaSettings, RegistrySettings, SpineSettings
 
 
@@ -70,15 +69,9 @@ def serve_in_thread(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread
     thread = threading.Thread(target=server.run, name="registry-uvicorn", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return url, server, thread
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("registry did not become ready")
+    if not wait_http_ready(url, 20):
+        raise RuntimeError("registry did not become ready")
+    return url, server, thread
 
 
 @pytest.fixture
