@@ -190,8 +190,9 @@ def evaluate_route(
 ) -> None:
     """Ask the gate about one route (audited); exit 1 when it is denied.
 
-    With --subject the gate takes field tags from that registry schema version; --field entries are merged
-    in and win for the same field name. A schema whose tags cannot be read denies the route.
+    With --subject the gate takes field tags from that registry schema version (a dataset the matrix ties
+    to a subject always does); --field entries can add tags to a field, never remove the registry's. A
+    schema whose tags cannot be read denies the route.
     """
     if to is None and sink is None:
         fail("give --to REGION or --sink SINK", ExitCode.USAGE)

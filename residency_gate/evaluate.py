@@ -170,7 +170,9 @@ class _Evaluation:
         )
         if match.denies:
             return f"rule {_ids(match.denies)} denies {tag}"
-        if not match.allows:
+        lineage = self.policy.lineages.get(tag, (tag,))
+        # A rule allowing the tag on condition that other fields are redacted allows this field as it is.
+        if not match.allows and all(rule.redacts(lineage) for rule in match.conditional_allows):
             return f"no rule allows {tag} {_where(self.destination, self.sink_name, self.purpose)}"
         if self.sink is not None and not self.policy.accepts(self.sink, tag):
             return f"sink {self.sink.name} does not accept {tag}"
@@ -192,10 +194,11 @@ class _Evaluation:
         if conditional:
             lineage = self.policy.lineages[ds.classification]
             record_redactors = tuple(r for r in match.conditional_allows if r.redacts(lineage))
-        if record_redactors and not fields:
+        if record_redactors and not self._carried(fields, ds.classification):
             raise _DeniedError(
                 f"rule {_ids(record_redactors)} allows {moving} only with its {ds.classification} fields "
-                "redacted, and the route lists no field tags"
+                f"redacted, and no field of the route is tagged {ds.classification}, so which fields carry "
+                "it is unknown"
             )
         if (
             self.sink is not None
@@ -213,6 +216,12 @@ class _Evaluation:
             if redaction is not None:
                 redactions.append(redaction)
         return reasons, redactions
+
+    def _carried(self, fields: tuple[FieldTag, ...], classification: str) -> bool:
+        """Whether some field carries ``classification`` or a classification below it."""
+        return any(
+            classification in self.policy.lineages.get(tag, ()) for item in fields for tag in item.tags
+        )
 
     def _field(self, item: FieldTag, redactors: tuple[Rule, ...]) -> Redaction | None:
         """None if every tag may move; a redaction if a matching allow rule redacts it; else deny."""
@@ -243,9 +252,21 @@ def _resolve(policy: Policy, route: Route, quarantined: frozenset[str]) -> _Eval
     dataset = policy.datasets.get(route.dataset)
     if dataset is None:
         raise _DeniedError(f"dataset {route.dataset} is not in the residency matrix")
+    if dataset.subject is not None and (route.schema is None or route.schema.subject != dataset.subject):
+        named = "names no schema" if route.schema is None else f"names subject {route.schema.subject}"
+        raise _DeniedError(
+            f"dataset {dataset.name} takes its field tags from registry subject {dataset.subject}, "
+            f"and the route {named}"
+        )
     source = route.source_region or dataset.home
     if source not in policy.regions:
         raise _DeniedError(f"source region {source} is not in the residency matrix")
+    if not dataset.holds_copy_in(source):
+        replicas = ", ".join(sorted(dataset.replicas)) or "no region"
+        raise _DeniedError(
+            f"dataset {dataset.name} has no copy in {source}: its home is {dataset.home} and the matrix "
+            f"records replicas in {replicas}"
+        )
     sink: Sink | None = None
     destination = route.destination_region
     if route.sink is not None:

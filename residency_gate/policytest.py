@@ -8,6 +8,12 @@ A case file is YAML::
         expect: allow                      # allow | deny | allow_with_redaction
         redact: [email]                    # optional: exactly these fields are redacted
         quarantined: [rogue-sink]          # optional: sinks quarantined for this case
+        schema_fields:                     # the tagged fields the registry holds for the route's schema
+          - {name: email, tags: [PII.email]}
+
+Policy tests run without a registry: a route that names a ``schema``, or whose dataset the matrix ties to a
+subject, needs ``schema_fields``, which stand for the registry's answer (merged with the route's ``fields``
+exactly as the gate merges them).
 
 A malformed case file raises :class:`~residency_gate.errors.PolicyError` naming its line.
 """
@@ -22,13 +28,14 @@ from pathlib import Path
 import yaml
 
 from residency_gate.errors import PolicyError, RouteError
-from residency_gate.evaluate import Outcome, Route, evaluate, route_from_dict
+from residency_gate.evaluate import FieldTag, Outcome, Route, evaluate, route_from_dict
 from residency_gate.policy.model import Policy
 from residency_gate.policy.nodes import NodeReader, compose, line_of, plain
+from residency_gate.tags import SchemaTags, apply_schema, link_schemas
 
 logger = logging.getLogger(__name__)
 
-CASE_KEYS = ("name", "route", "expect", "redact", "quarantined", "description")
+CASE_KEYS = ("name", "route", "expect", "redact", "quarantined", "schema_fields", "description")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Case:
     redact: tuple[str, ...] | None = None
     quarantined: frozenset[str] = frozenset()
     line: int | None = None
+    schema_fields: tuple[FieldTag, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,20 @@ class _CaseReader(NodeReader):
             route = route_from_dict(plain(route_node))
         except RouteError as exc:
             self.fail(route_node, f"{where}: {exc}")
-        if route.schema is not None:
+        schema_fields: tuple[FieldTag, ...] | None = None
+        if "schema_fields" in entries:
+            fields_node = entries["schema_fields"][1]
+            try:
+                schema_fields = route_from_dict(
+                    {"dataset": "-", "sink": "-", "fields": plain(fields_node)}
+                ).fields
+            except RouteError as exc:
+                self.fail(fields_node, f"{where} schema_fields: {exc}")
+        elif route.schema is not None:
             self.fail(
                 route_node,
-                f"{where}: policy tests run without a registry; give the route 'fields', not 'schema'",
+                f"{where}: policy tests run without a registry; a route naming a 'schema' needs the case's "
+                "'schema_fields' (the tagged fields the registry holds)",
             )
         expect_node = entries["expect"][1]
         expect = self.string(expect_node, f"{where} expect")
@@ -102,7 +120,7 @@ class _CaseReader(NodeReader):
             quarantined = frozenset(sink for sink, _ in items)
         if "description" in entries:
             self.string(entries["description"][1], f"{where} description")
-        return Case(name, route, Outcome(expect), redact, quarantined, line_of(node))
+        return Case(name, route, Outcome(expect), redact, quarantined, line_of(node), schema_fields)
 
 
 def parse_cases(text: str, source: str = "<cases>") -> list[Case]:
@@ -117,8 +135,30 @@ def load_cases(path: Path) -> list[Case]:
     return parse_cases(text, str(path))
 
 
+def _registry_view(policy: Policy, case: Case) -> Route | str:
+    """The case's route as the gate would evaluate it after reading the registry, or why it cannot be."""
+    route = link_schemas([case.route], policy)[0]
+    if route.schema is None:
+        if case.schema_fields is not None:
+            return (
+                f"the case gives schema_fields, but its route names no schema and dataset {route.dataset} "
+                "is tied to no registry subject"
+            )
+        return route
+    if case.schema_fields is None:
+        return (
+            f"dataset {route.dataset} takes its field tags from registry subject {route.schema.subject}; "
+            "give the case 'schema_fields' (policy tests run without a registry)"
+        )
+    version = 1 if route.schema.version == "latest" else route.schema.version
+    return apply_schema(route, SchemaTags(route.schema.subject, version, 0, case.schema_fields))
+
+
 def run_case(policy: Policy, case: Case) -> CaseResult:
-    decision = evaluate(policy, case.route, quarantined=case.quarantined, decision_id=f"test:{case.name}")
+    route = _registry_view(policy, case)
+    if isinstance(route, str):
+        return CaseResult(case.name, case.expect.value, "error", False, (route,), case.redact, (), case.line)
+    decision = evaluate(policy, route, quarantined=case.quarantined, decision_id=f"test:{case.name}")
     actual_redactions = tuple(sorted(r.field for r in decision.redactions))
     passed = decision.outcome is case.expect and (case.redact is None or case.redact == actual_redactions)
     return CaseResult(

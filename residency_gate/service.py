@@ -39,7 +39,7 @@ from residency_gate.errors import AuditError, PolicyError, ResidencyError
 from residency_gate.evaluate import Decision, Route, deny, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
 from residency_gate.storage import DatabaseUnavailableError, Transaction, audit_log, state
-from residency_gate.tags import Lookup, resolve_routes
+from residency_gate.tags import Lookup, link_schemas, resolve_routes
 from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class GateService:
         A route naming a schema gets that version's tagged fields from the registry first (outside the
         lock); when they cannot be read, the route is denied with the reason.
         """
-        resolved = resolve_routes(routes, self._tags)
+        resolved = resolve_routes(link_schemas(routes, self._active.policy), self._tags)
         with self._lock:
             policy, quarantined = self._active.policy, self._quarantined
             decisions = [

@@ -2,8 +2,10 @@
 
 A route may name a registry subject version (``schema``); the registry answers that version's tagged fields
 at ``GET /schemas/{subject}/versions/{version}/tags``. This module reads that answer (``RegistryTags``),
-checks it (``parse_tags_answer``), merges it with fields the route lists itself, explicit ones winning
-(``merge_fields``), and turns a batch of routes into evaluable routes or denial reasons (``resolve_routes``).
+checks it (``parse_tags_answer``), merges it with fields the route lists itself, the registry's tags being a
+floor the route can only add to (``merge_fields``), makes routes of datasets the matrix ties to a subject
+name it (``link_schemas``), and turns a batch of routes into evaluable routes or denial reasons
+(``resolve_routes``).
 It fails closed: any trouble reading the tags becomes a reason to deny, naming the subject and the problem.
 A numbered version is immutable, so its tags are cached for good; ``latest`` is cached for a short TTL.
 """
@@ -23,6 +25,7 @@ import httpx
 
 from residency_gate.errors import ResidencyError
 from residency_gate.evaluate import MAX_SCHEMA_VERSION, FieldTag, Route, SchemaRef
+from residency_gate.policy.model import Policy
 from spine.httpclient import OwnsHttpClient
 
 logger = logging.getLogger(__name__)
@@ -91,12 +94,31 @@ def parse_tags_answer(data: Any, ref: SchemaRef) -> SchemaTags:
 
 
 def merge_fields(from_schema: Iterable[FieldTag], explicit: Iterable[FieldTag]) -> tuple[FieldTag, ...]:
-    """The schema's tagged fields in schema order, a field listed explicitly replacing the schema's entry
-    of the same name (explicit wins); explicit fields the schema does not tag follow in their own order."""
-    overrides = {item.name: item for item in explicit}
-    merged = [overrides.pop(item.name, item) for item in from_schema]
-    merged.extend(overrides.values())
+    """The schema's tagged fields in schema order, each with the tags the route adds for it; explicit fields
+    the schema does not tag follow in their own order. The registry's tags are a floor: a route may add
+    tags to a field, never remove or replace them."""
+    extra = {item.name: item for item in explicit}
+    merged: list[FieldTag] = []
+    for item in from_schema:
+        added = extra.pop(item.name, None)
+        if added is None:
+            merged.append(item)
+        else:
+            merged.append(FieldTag(item.name, item.tags + tuple(t for t in added.tags if t not in item.tags)))
+    merged.extend(extra.values())
     return tuple(merged)
+
+
+def link_schemas(routes: Sequence[Route], policy: Policy) -> list[Route]:
+    """Routes of datasets the matrix ties to a registry subject, made to name it (``latest``) if they do
+    not name a schema; evaluation denies a linked dataset's route that names another subject."""
+    linked: list[Route] = []
+    for route in routes:
+        dataset = policy.datasets.get(route.dataset)
+        if route.schema is None and dataset is not None and dataset.subject is not None:
+            route = replace(route, schema=SchemaRef(dataset.subject))
+        linked.append(route)
+    return linked
 
 
 def apply_schema(route: Route, tags: SchemaTags) -> Route:
@@ -229,6 +251,7 @@ __all__ = [
     "SchemaTags",
     "TagLookupError",
     "apply_schema",
+    "link_schemas",
     "merge_fields",
     "parse_tags_answer",
     "resolve_routes",

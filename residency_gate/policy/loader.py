@@ -24,7 +24,8 @@ from residency_gate.policy.nodes import NodeReader, compose, line_of, plain
 logger = logging.getLogger(__name__)
 
 TOP_KEYS = ("version", "description", "regions", "classifications", "datasets", "sinks", "rules")
-DATASET_KEYS = ("home", "classification", "description")
+DATASET_KEYS = ("home", "classification", "replicas", "subject", "description")
+MAX_SUBJECT_LENGTH = 255
 SINK_KEYS = ("region", "allowed_classifications", "description")
 RULE_KEYS = ("id", "allow", "deny", "description")
 SCOPE_KEYS = ("dataset", "classification", "from", "to", "sink", "purpose")
@@ -90,7 +91,24 @@ class _PolicyReader(NodeReader):
                 self.string(entries["description"][1], f"{where} description")
             home = self._region(entries["home"][1], f"{where} home")
             classification = self._classification(entries["classification"][1], f"{where} classification")
-            self.datasets[name] = Dataset(name, home, classification)
+            replicas: frozenset[str] = frozenset()
+            if "replicas" in entries:
+                replicas = frozenset(
+                    self._region(item, f"{where} replicas")
+                    for _, item in self.strings(entries["replicas"][1], f"{where} replicas", scalar_ok=True)
+                )
+                if home in replicas:
+                    self.fail(entries["replicas"][1], f"{where} replicas names its home region '{home}'")
+            subject = None
+            if "subject" in entries:
+                subject_node = entries["subject"][1]
+                subject = self.string(subject_node, f"{where} subject")
+                if len(subject) > MAX_SUBJECT_LENGTH or not subject.isprintable():
+                    self.fail(
+                        subject_node,
+                        f"{where} subject must be 1 to {MAX_SUBJECT_LENGTH} printable characters",
+                    )
+            self.datasets[name] = Dataset(name, home, classification, replicas, subject)
 
     def _sinks(self, node: yaml.Node) -> None:
         for name, (_, value) in self.mapping(node, "sinks").items():

@@ -28,9 +28,20 @@ class RedactAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
+    """A dataset, its home region, the regions holding a replica, and the registry subject of its schema.
+
+    A route may start from the home or a replica only. A dataset linked to a ``subject`` always takes its
+    field tags from that subject in the registry, whatever the route lists.
+    """
+
     name: str
     home: str
     classification: str
+    replicas: frozenset[str] = frozenset()
+    subject: str | None = None
+
+    def holds_copy_in(self, region: str) -> bool:
+        return region == self.home or region in self.replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,14 @@ class Rule:
     redact: Redact | None = None
     line: int | None = None
 
+    def _covers(self, names: frozenset[str] | None, value: str | None) -> bool:
+        """A scope dimension the route does not state matches every deny rule and no allow rule."""
+        if names is None:
+            return True
+        if value is None:
+            return self.effect is Effect.DENY
+        return value in names
+
     def matches(
         self,
         dataset: str,
@@ -78,8 +97,8 @@ class Rule:
             and (self.classifications is None or not self.classifications.isdisjoint(lineage))
             and (self.sources is None or source in self.sources)
             and (self.destinations is None or destination in self.destinations)
-            and (self.sinks is None or (sink is not None and sink in self.sinks))
-            and (self.purposes is None or (purpose is not None and purpose in self.purposes))
+            and self._covers(self.sinks, sink)
+            and self._covers(self.purposes, purpose)
         )
 
     def redacts(self, lineage: tuple[str, ...]) -> bool:

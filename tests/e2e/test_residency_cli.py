@@ -70,9 +70,13 @@ def test_a_security_reviewer_pushes_a_policy_decides_routes_scans_and_verifies_t
     assert pushed.returncode == 0, pushed.stderr
     assert json.loads(pushed.stdout)["changed"] is True
 
+    schema = EXAMPLES.parent / "schemas" / "order.avsc"
+    published = spine("schema", "publish", str(schema), "-s", "sales.orders-value")
+    assert published.returncode == 0, published.stderr + published.stdout
+    # sales.orders is tied to sales.orders-value in the matrix: its tags come from the registry unasked.
     redacted = spine(
         "residency", "evaluate", "--dataset", "sales.orders", "--sink", "analytics-us",
-        "--field", "customer_email:PII.email", "--json",
+        "--field", "customer_email:", "--json",
     )  # fmt: skip
     assert redacted.returncode == 0, redacted.stderr
     decision = json.loads(redacted.stdout)["decisions"][0]

@@ -157,14 +157,61 @@ def test_numbered_version_uses_that_versions_tags_and_latest_the_newest(
     assert audit_record(tagged_gate, new["decision_id"])["route"]["schema"]["version"] == second
 
 
-def test_explicit_fields_are_merged_with_the_schema_and_win(registry: Registry, tagged_gate: Gate) -> None:
+def test_explicit_fields_add_tags_to_the_schema_but_never_remove_them(
+    registry: Registry, tagged_gate: Gate
+) -> None:
     registry.publish(SUBJECT, order_schema())
     fields = [{"name": "customer_email", "tags": ["PII"]}, {"name": "note", "tags": ["PII.phone"]}]
     [decision] = evaluate(tagged_gate, orders_route(fields=fields))
     assert [(r["field"], r["tags"]) for r in decision["redactions"]] == [
-        ("customer_email", ["PII"]),
+        ("customer_email", ["PII.email", "PII"]),
         ("note", ["PII.phone"]),
     ]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [{"name": "customer_email", "tags": []}],
+        [{"name": "order_id", "tags": []}],
+        [],
+    ],
+    ids=["email-listed-untagged", "only-untagged-fields", "no-fields"],
+)
+def test_a_caller_cannot_declassify_a_field_the_registry_tags(
+    registry: Registry, tagged_gate: Gate, fields: list[dict[str, Any]]
+) -> None:
+    registry.publish(SUBJECT, order_schema())
+    with_schema, without_schema = evaluate(
+        tagged_gate,
+        orders_route(fields=fields),
+        {"dataset": "sales.orders", "sink": "analytics-us", "fields": fields},
+    )
+    for decision in (with_schema, without_schema):
+        assert decision["outcome"] == "allow_with_redaction", decision["reasons"]
+        assert [r["field"] for r in decision["redactions"]] == ["customer_email"]
+
+
+def test_a_dataset_tied_to_a_subject_reads_its_tags_from_the_registry_unasked(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    version = registry.publish(SUBJECT, order_schema())
+    [decision] = evaluate(tagged_gate, {"dataset": "sales.orders", "sink": "analytics-us"})
+    assert [r["field"] for r in decision["redactions"]] == ["customer_email"]
+    record = audit_record(tagged_gate, decision["decision_id"])
+    assert record["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    [other] = evaluate(tagged_gate, orders_route(schema={"subject": "crm.customers-value", "version": 1}))
+    assert other["outcome"] == "deny"
+
+
+def test_a_dataset_tied_to_a_subject_is_denied_when_the_registry_is_down(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    registry.publish(SUBJECT, order_schema())
+    registry.stop()
+    [decision] = evaluate(tagged_gate, {"dataset": "sales.orders", "sink": "analytics-us", "fields": []})
+    assert decision["outcome"] == "deny"
+    assert decision["reasons"][0].startswith(f"field tags of schema {SUBJECT} version latest unavailable")
 
 
 def test_a_batch_reads_each_distinct_schema_version_once(registry: Registry, tagged_gate: Gate) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from residency_gate.errors import RouteError
-from residency_gate.evaluate import FieldTag, Outcome, Route, evaluate, route_from_dict
+from residency_gate.evaluate import FieldTag, Outcome, Route, SchemaRef, evaluate, route_from_dict
 from residency_gate.policy import Policy, empty_policy, load_policy_text
 
 MATRIX = """
@@ -171,7 +171,7 @@ def test_redaction_rule_cannot_apply_without_field_tags(policy: Policy) -> None:
         policy, Route("crm.customers", destination_region="us-east", purpose="fraud-detection")
     )
     assert decision.outcome is Outcome.DENY
-    assert "the route lists no field tags" in decision.reasons[0]
+    assert "no field of the route is tagged PII" in decision.reasons[0]
 
 
 def test_unpermitted_field_without_a_redacting_rule_denies_the_whole_route(policy: Policy) -> None:
@@ -258,3 +258,94 @@ def test_repeated_evaluations_agree_when_served_from_the_match_cache(policy: Pol
     route = Route("sales.orders", sink="analytics-us", fields=(CARD,))
     first = evaluate(policy, route, decision_id="x")
     assert all(evaluate(policy, route, decision_id="x") == first for _ in range(3))
+
+
+# --- holes found in review: each of these was allowed before ----------------------------------------------
+
+HOLES = """
+version: "holes-1"
+regions: [eu-west, us-east]
+classifications: [INTERNAL, PII, PII.email]
+datasets:
+  crm.customers: {home: eu-west, classification: PII}
+  sales.orders: {home: eu-west, classification: INTERNAL, replicas: [us-east], subject: sales.orders-value}
+  web.visits: {home: us-east, classification: INTERNAL}
+  web.ads: {home: us-east, classification: INTERNAL}
+sinks:
+  wh-us: {region: us-east, allowed_classifications: [INTERNAL]}
+  lake-us: {region: us-east, allowed_classifications: [INTERNAL]}
+rules:
+  - id: customers-to-us-dropped
+    allow: {dataset: crm.customers, to: us-east, redact: {fields_tagged: [PII], action: drop}}
+  - id: internal-to-us
+    allow: {classification: INTERNAL, to: us-east}
+  - id: internal-us-local
+    allow: {classification: INTERNAL, from: us-east, to: us-east}
+  - id: no-visits-in-wh-us
+    deny: {dataset: web.visits, to: us-east, sink: wh-us}
+  - id: no-marketing-use
+    deny: {dataset: web.ads, purpose: marketing}
+"""
+
+
+@pytest.fixture(scope="module")
+def holes() -> Policy:
+    return load_policy_text(HOLES)
+
+
+def test_only_untagged_fields_on_a_pii_dataset_cannot_pass_a_redacting_rule(holes: Policy) -> None:
+    route = Route("crm.customers", sink="wh-us", fields=(FieldTag("email", ()), FieldTag("id", ())))
+    decision = evaluate(holes, route)
+    assert decision.outcome is Outcome.DENY
+    assert "no field of the route is tagged PII, so which fields carry it is unknown" in decision.reasons[0]
+
+
+def test_a_pii_dataset_with_its_pii_fields_tagged_passes_the_redacting_rule(holes: Policy) -> None:
+    route = Route("crm.customers", sink="wh-us", fields=(EMAIL, FieldTag("id", ())))
+    decision = evaluate(holes, route)
+    assert decision.outcome is Outcome.ALLOW_WITH_REDACTION
+    assert [(r.field, r.action) for r in decision.redactions] == [("email", "drop")]
+
+
+def test_a_dataset_tied_to_a_subject_is_denied_when_its_route_was_not_read_from_it(holes: Policy) -> None:
+    unresolved = evaluate(holes, Route("sales.orders", sink="wh-us", fields=(PLAIN,)))
+    assert unresolved.outcome is Outcome.DENY
+    assert unresolved.reasons == (
+        "dataset sales.orders takes its field tags from registry subject sales.orders-value, "
+        "and the route names no schema",
+    )
+    other = evaluate(holes, Route("sales.orders", sink="wh-us", schema=SchemaRef("crm.customers-value", 2)))
+    assert other.outcome is Outcome.DENY
+    assert "the route names subject crm.customers-value" in other.reasons[0]
+    read = evaluate(holes, Route("sales.orders", sink="wh-us", schema=SchemaRef("sales.orders-value", 2)))
+    assert read.outcome is Outcome.ALLOW
+
+
+def test_a_deny_rule_naming_a_sink_covers_a_route_that_names_no_sink(holes: Policy) -> None:
+    decision = evaluate(holes, Route("web.visits", destination_region="us-east"))
+    assert decision.outcome is Outcome.DENY
+    assert decision.reasons[0].startswith("rule no-visits-in-wh-us denies web.visits")
+    assert evaluate(holes, Route("web.visits", sink="lake-us")).outcome is Outcome.ALLOW
+
+
+def test_a_deny_rule_naming_a_purpose_covers_a_route_that_states_none(holes: Policy) -> None:
+    decision = evaluate(holes, Route("web.ads", sink="lake-us", purpose="reporting"))
+    assert decision.outcome is Outcome.ALLOW
+    assert evaluate(holes, Route("web.ads", sink="lake-us", purpose="marketing")).outcome is Outcome.DENY
+    # No purpose stated could be any purpose, marketing included.
+    unstated = evaluate(holes, Route("web.ads", sink="lake-us"))
+    assert unstated.outcome is Outcome.DENY
+    assert unstated.reasons[0].startswith("rule no-marketing-use denies web.ads")
+
+
+def test_a_source_region_is_allowed_only_where_the_dataset_has_a_copy(holes: Policy) -> None:
+    claimed = evaluate(holes, Route("crm.customers", source_region="us-east", sink="wh-us", fields=(EMAIL,)))
+    assert claimed.outcome is Outcome.DENY
+    assert claimed.reasons == (
+        "dataset crm.customers has no copy in us-east: its home is eu-west and the matrix records "
+        "replicas in no region",
+    )
+    replica = Route(
+        "sales.orders", source_region="us-east", sink="wh-us", schema=SchemaRef("sales.orders-value", 1)
+    )
+    assert evaluate(holes, replica).outcome is Outcome.ALLOW

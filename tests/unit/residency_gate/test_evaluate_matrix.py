@@ -1,5 +1,8 @@
 """Exhaustive check of a small matrix: every dataset x source region x destination (region or sink).
 
+A route may start only where the dataset has a copy (its home or a replica): ``d.homeonly`` has none
+outside ``eu``, so every route claiming another source is denied whatever the rules say.
+
 The expected outcomes below were worked out by hand from the rules, not by running the evaluator.
 """
 
@@ -15,9 +18,10 @@ version: "small-1"
 regions: [eu, us, ap]
 classifications: [PUBLIC, INTERNAL, PII]
 datasets:
-  d.public: {home: eu, classification: PUBLIC}
-  d.internal: {home: eu, classification: INTERNAL}
-  d.pii: {home: eu, classification: PII}
+  d.public: {home: eu, classification: PUBLIC, replicas: [us, ap]}
+  d.internal: {home: eu, classification: INTERNAL, replicas: [us, ap]}
+  d.pii: {home: eu, classification: PII, replicas: [us, ap]}
+  d.homeonly: {home: eu, classification: INTERNAL}
 sinks:
   s.eu: {region: eu, allowed_classifications: [PUBLIC, INTERNAL, PII]}
   s.us: {region: us, allowed_classifications: [PUBLIC, INTERNAL]}
@@ -50,11 +54,15 @@ EXPECTED: dict[tuple[str, str], tuple[Outcome, Outcome, Outcome, Outcome, Outcom
     ("d.pii", "eu"): (A, R, D, A, R),
     ("d.pii", "us"): (D, D, D, D, D),
     ("d.pii", "ap"): (D, D, D, D, D),
+    ("d.homeonly", "eu"): (A, A, D, A, A),
+    ("d.homeonly", "us"): (D, D, D, D, D),
+    ("d.homeonly", "ap"): (D, D, D, D, D),
 }
 
 FIELDS = {
     "d.public": (),
     "d.internal": (FieldTag("order_id", ()),),
+    "d.homeonly": (FieldTag("order_id", ()),),
     "d.pii": (FieldTag("email", ("PII",)), FieldTag("customer_id", ())),
 }
 
@@ -86,6 +94,11 @@ def test_small_matrix_outcome(dataset: str, source: str, destination: str, expec
     )
     decision = evaluate(policy, route)
     assert decision.outcome is expected, decision.reasons
+    if dataset == "d.homeonly" and source != "eu":
+        assert decision.reasons == (
+            f"dataset d.homeonly has no copy in {source}: its home is eu and the matrix records replicas "
+            "in no region",
+        )
     assert decision.reasons
     if expected is R:
         assert [(r.field, r.action) for r in decision.redactions] == [("email", "mask")]

@@ -128,6 +128,25 @@ def test_error_message_is_source_line_problem_with_usage_exit_code() -> None:
             "needs its parent 'PII' listed before it",
         ),
         ("regions: [eu, us]", "regions: [eu, us, eu]", 2, "'eu' is listed twice in regions"),
+        (
+            "classification: PII}",
+            "classification: PII, replicas: [ap]}",
+            5,
+            "dataset 'crm.customers' replicas names undefined region 'ap'",
+        ),
+        (
+            "classification: PII}",
+            "classification: PII, replicas: [us, eu]}",
+            5,
+            "dataset 'crm.customers' replicas names its home region 'eu'",
+        ),
+        ("classification: PII}", "classification: PII, subject: ''}", 5, "subject must not be empty"),
+        (
+            "classification: PII}",
+            'classification: PII, subject: "a\\nb"}',
+            5,
+            "subject must be 1 to 255 printable characters",
+        ),
     ],
 )
 def test_invalid_policy_is_refused_naming_line_and_problem(
@@ -137,6 +156,16 @@ def test_invalid_policy_is_refused_naming_line_and_problem(
     error = _error(BASE.replace(old, new))
     assert error.line == line
     assert problem in error.problem
+
+
+def test_dataset_replicas_and_subject_are_compiled() -> None:
+    linked = "classification: PII, replicas: us, subject: crm.customers-value}"
+    policy = load_policy_text(BASE.replace("classification: PII}", linked))
+    dataset = policy.datasets["crm.customers"]
+    assert (dataset.replicas, dataset.subject) == (frozenset({"us"}), "crm.customers-value")
+    assert dataset.holds_copy_in("us")
+    assert dataset.holds_copy_in("eu")
+    assert not dataset.holds_copy_in("ap")
 
 
 def test_duplicate_rule_id_is_refused() -> None:

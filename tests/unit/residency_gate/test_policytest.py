@@ -42,13 +42,42 @@ def test_wrong_redaction_list_fails_even_when_the_outcome_matches() -> None:
     cases = parse_cases(
         "cases:\n"
         "  - name: orders to US\n"
-        "    route: {dataset: sales.orders, sink: analytics-us, fields: [{name: e, tags: [PII.email]}]}\n"
+        "    route: {dataset: crm.customers, sink: analytics-us, purpose: fraud-detection,\n"
+        "            fields: [{name: e, tags: [PII.email]}]}\n"
         "    expect: allow_with_redaction\n"
         "    redact: [phone]\n"
     )
     [result] = run_cases(policy, cases)
     assert not result.passed
     assert (result.expected_redactions, result.actual_redactions) == (("phone",), ("e",))
+
+
+def test_a_case_for_a_dataset_linked_to_a_subject_needs_the_registry_tags() -> None:
+    policy = load_policy_file(EXAMPLES / "matrix.yaml")
+    cases = parse_cases(
+        "cases:\n"
+        "  - name: orders to US without tags\n"
+        "    route: {dataset: sales.orders, sink: analytics-us}\n"
+        "    expect: allow\n"
+    )
+    [result] = run_cases(policy, cases)
+    assert not result.passed
+    assert result.actual == "error"
+    assert "takes its field tags from registry subject sales.orders-value" in result.reasons[0]
+
+
+def test_schema_fields_are_a_floor_the_route_fields_only_add_to() -> None:
+    policy = load_policy_file(EXAMPLES / "matrix.yaml")
+    cases = parse_cases(
+        "cases:\n"
+        "  - name: orders to US, email claimed untagged\n"
+        "    route: {dataset: sales.orders, sink: analytics-us, fields: [{name: customer_email, tags: []}]}\n"
+        "    schema_fields: [{name: customer_email, tags: [PII.email]}]\n"
+        "    expect: allow_with_redaction\n"
+        "    redact: [customer_email]\n"
+    )
+    [result] = run_cases(policy, cases)
+    assert result.passed, result.reasons
 
 
 @pytest.mark.parametrize(
@@ -80,7 +109,13 @@ def test_wrong_redaction_list_fails_even_when_the_outcome_matches() -> None:
         (
             "cases:\n  - name: a\n    expect: deny\n    route: {dataset: d, sink: s, schema: {subject: x}}\n",
             4,
-            "policy tests run without a registry; give the route 'fields', not 'schema'",
+            "a route naming a 'schema' needs the case's 'schema_fields'",
+        ),
+        (
+            "cases:\n  - name: a\n    expect: deny\n    route: {dataset: d, sink: s}\n"
+            "    schema_fields: [{name: e, tags: PII}]\n",
+            5,
+            "schema_fields: fields[0].tags",
         ),
     ],
 )

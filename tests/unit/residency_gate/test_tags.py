@@ -130,14 +130,20 @@ def test_parse_tags_answer_refuses_a_bad_answer_naming_the_schema(body: Any, pro
 # --- merging --------------------------------------------------------------------------------------------
 
 
-def test_merge_keeps_schema_order_and_lets_an_explicit_field_win() -> None:
+def test_merge_keeps_schema_order_and_lets_a_route_add_tags_but_never_remove_them() -> None:
     schema = (EMAIL, PHONE, FieldTag("name", ("PII",)))
-    explicit = (FieldTag("phone", ()), FieldTag("note", ("INTERNAL",)))
+    explicit = (FieldTag("phone", ()), FieldTag("name", ("PII.email",)), FieldTag("note", ("INTERNAL",)))
     assert merge_fields(schema, explicit) == (
         EMAIL,
-        FieldTag("phone", ()),
-        FieldTag("name", ("PII",)),
+        PHONE,
+        FieldTag("name", ("PII", "PII.email")),
         FieldTag("note", ("INTERNAL",)),
+    )
+
+
+def test_a_route_cannot_replace_a_registry_tag_with_a_weaker_one() -> None:
+    assert merge_fields((EMAIL,), (FieldTag("email", ("PUBLIC",)),)) == (
+        FieldTag("email", ("PII.email", "PUBLIC")),
     )
 
 
