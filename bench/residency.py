@@ -27,6 +27,7 @@ import httpx
 
 from residency_gate.evaluate import FieldTag, Route, evaluate
 from residency_gate.policy import Policy, load_policy_file
+from residency_gate.wire import route_to_dict
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
 from spine.runtime.health import wait_http_ready
@@ -121,7 +122,8 @@ def over_http(routes: list[Route], batches: int, batch_size: int) -> dict[str, f
                 bodies = [
                     {
                         "routes": [
-                            r.to_dict() for r in itertools.islice(itertools.cycle(routes), i, i + batch_size)
+                            route_to_dict(r)
+                            for r in itertools.islice(itertools.cycle(routes), i, i + batch_size)
                         ]
                     }
                     for i in range(0, batches * batch_size, batch_size)

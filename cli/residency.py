@@ -16,10 +16,11 @@ from cli.common import console, err_console, fail, handle_errors, print_json, pr
 from cli.service import default_token, default_url
 from residency_gate.client import GateApi
 from residency_gate.errors import RouteError
-from residency_gate.evaluate import Decision, FieldTag, Route, SchemaRef, SchemaVersion, schema_version_from
+from residency_gate.evaluate import Decision, FieldTag, Route, SchemaRef, SchemaVersion
 from residency_gate.policy import load_policy_file
 from residency_gate.policytest import load_cases, run_cases
 from residency_gate.scan import find_unlisted, matrix_names
+from residency_gate.wire import decision_to_dict, schema_version_from
 from spine.errors import ExitCode
 from spine.settings import KafkaSettings, SpineSettings, load_settings
 
@@ -146,7 +147,7 @@ def _parse_schema_version(text: str) -> SchemaVersion:
 
 def print_decisions(decisions: list[Decision], as_json: bool) -> None:
     if as_json:
-        print_json({"decisions": [d.to_dict() for d in decisions]})
+        print_json({"decisions": [decision_to_dict(d) for d in decisions]})
         return
     for decision in decisions:
         colour = "red" if not decision.allowed else ("yellow" if decision.redactions else "green")

@@ -20,7 +20,6 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Counter, Gauge
 
 from residency_gate.errors import AuditError, PolicyError, ResidencyError, RouteError
-from residency_gate.evaluate import Route, route_from_dict
 from residency_gate.publisher import OutboxRelay
 from residency_gate.service import (
     BadRequestError,
@@ -38,6 +37,7 @@ from residency_gate.storage import (
     ping,
 )
 from residency_gate.tags import RegistryTags
+from residency_gate.wire import EvaluateBatch, RouteModel, decisions_json, json_schema, routes_from_request
 from spine.auth import Principal, Role, TokenStore
 from spine.http import AUTH_RULES, ErrorRule, install_common, role_guard
 from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
@@ -45,7 +45,6 @@ from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, 
 logger = logging.getLogger(__name__)
 
 SERVICE = "residency-gate"
-MAX_BATCH = 10_000
 MAX_PAGE = 10_000
 
 ERROR_RULES = (
@@ -61,57 +60,10 @@ ERROR_RULES = (
 )
 
 
-_ROUTE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["dataset"],
-    "additionalProperties": False,
-    "properties": {
-        "dataset": {"type": "string"},
-        "destination_region": {"type": "string"},
-        "sink": {"type": "string"},
-        "source_region": {"type": "string"},
-        "purpose": {"type": "string"},
-        "schema": {
-            "type": "object",
-            "required": ["subject"],
-            "additionalProperties": False,
-            "properties": {
-                "subject": {"type": "string", "minLength": 1, "maxLength": 255},
-                "version": {"oneOf": [{"type": "integer", "minimum": 1}, {"const": "latest"}]},
-            },
-        },
-        "fields": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "tags": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-    },
-}
 EVALUATE_BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        _ROUTE_SCHEMA,
-                        {
-                            "type": "object",
-                            "required": ["routes"],
-                            "properties": {
-                                "routes": {"type": "array", "items": _ROUTE_SCHEMA, "maxItems": MAX_BATCH}
-                            },
-                        },
-                    ]
-                }
-            }
-        },
+        "content": {"application/json": {"schema": json_schema(RouteModel | EvaluateBatch)}},
     }
 }
 POLICY_BODY = {
@@ -131,26 +83,6 @@ def _json_body(raw: bytes) -> Any:
     except UnicodeEncodeError:
         raise BadRequestError("request body contains an unpaired UTF-16 surrogate escape") from None
     return payload
-
-
-def _routes(payload: Any) -> tuple[list[Route], bool]:
-    """The routes of an evaluate request and whether it was a batch."""
-    if isinstance(payload, dict) and "routes" in payload:
-        if set(payload) != {"routes"}:
-            raise RouteError("a batch body must have only the key 'routes'")
-        items = payload["routes"]
-        if not isinstance(items, list) or not items:
-            raise RouteError("'routes' must be a non-empty list of route objects")
-        if len(items) > MAX_BATCH:
-            raise RouteError(f"a batch holds at most {MAX_BATCH} routes, not {len(items)}")
-        routes = []
-        for index, item in enumerate(items):
-            try:
-                routes.append(route_from_dict(item))
-            except RouteError as exc:
-                raise RouteError(f"routes[{index}]: {exc}") from None
-        return routes, True
-    return [route_from_dict(payload)], False
 
 
 class _CheckpointTimer:
@@ -251,12 +183,11 @@ def create_app(
 
     @app.post("/v1/evaluate", openapi_extra=EVALUATE_BODY)
     async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> Response:
-        routes, _batch = _routes(_json_body(await request.body()))
+        routes, _batch = routes_from_request(_json_body(await request.body()))
         decisions = await run_in_threadpool(service.evaluate, routes)
         for decision in decisions:
             decisions_total.labels(decision.outcome.value).inc()
-        body = json.dumps({"decisions": [d.to_dict() for d in decisions]})
-        return Response(body, media_type="application/json")
+        return Response(decisions_json(decisions), media_type="application/json")
 
     @app.get("/v1/policy")
     async def get_policy(_: Principal = Depends(any_role)) -> dict[str, Any]:

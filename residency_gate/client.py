@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from residency_gate.errors import ResidencyError
-from residency_gate.evaluate import Decision, Outcome, Redaction, Route, route_from_dict
+from residency_gate.evaluate import Decision, Outcome, Route
+from residency_gate.wire import decision_from_dict, route_to_dict
 from spine.errors import AuthError, ForbiddenError, UnavailableError
 from spine.httpclient import OwnsHttpClient
 
@@ -38,26 +39,6 @@ class GateRequestError(ResidencyError):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
-
-
-def decision_from_dict(data: Mapping[str, Any]) -> Decision:
-    """Rebuild a :class:`Decision` from the API's JSON (raises KeyError/ValueError/TypeError if malformed)."""
-    redactions = tuple(
-        Redaction(str(r["field"]), str(r["action"]), str(r.get("reason", "")), tuple(r.get("tags", ())))
-        for r in data["redactions"]
-    )
-    return Decision(
-        decision_id=str(data["decision_id"]),
-        outcome=Outcome(data["outcome"]),
-        reasons=tuple(str(reason) for reason in data["reasons"]),
-        redactions=redactions,
-        policy_version=str(data["policy_version"]),
-        policy_hash=str(data["policy_hash"]),
-        route=route_from_dict(data["route"]),
-        classification=data.get("classification"),
-        source_region=data.get("source_region"),
-        destination_region=data.get("destination_region"),
-    )
 
 
 def denied_locally(route: Route, reason: str) -> Decision:
@@ -106,7 +87,7 @@ class GateClient(OwnsHttpClient):
         return decisions
 
     def _ask(self, routes: Sequence[Route]) -> list[Decision]:
-        body = {"routes": [route.to_dict() for route in routes]}
+        body = {"routes": [route_to_dict(route) for route in routes]}
         try:
             response = self._http.post("/v1/evaluate", json=body)
         except httpx.HTTPError as exc:
@@ -166,7 +147,7 @@ class GateApi(OwnsHttpClient):
             raise GateUnavailableError(f"residency gate at {self.url} answered non-JSON") from exc
 
     def evaluate(self, routes: Sequence[Route]) -> list[Decision]:
-        body = self.request("POST", "/v1/evaluate", json={"routes": [r.to_dict() for r in routes]})
+        body = self.request("POST", "/v1/evaluate", json={"routes": [route_to_dict(r) for r in routes]})
         return [decision_from_dict(item) for item in body["decisions"]]
 
     def policy(self) -> dict[str, Any]:
@@ -232,6 +213,5 @@ __all__ = [
     "GateClient",
     "GateRequestError",
     "GateUnavailableError",
-    "decision_from_dict",
     "denied_locally",
 ]

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
-from residency_gate.errors import RouteError
 from residency_gate.policy.model import Dataset, Policy, Rule, Sink
 
 logger = logging.getLogger(__name__)
@@ -45,9 +43,6 @@ class SchemaRef:
     subject: str
     version: SchemaVersion = "latest"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"subject": self.subject, "version": self.version}
-
     def __str__(self) -> str:
         return f"{self.subject} version {self.version}"
 
@@ -68,19 +63,6 @@ class Route:
     fields: tuple[FieldTag, ...] = ()
     schema: SchemaRef | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "dataset": self.dataset,
-            "destination_region": self.destination_region,
-            "sink": self.sink,
-            "source_region": self.source_region,
-            "purpose": self.purpose,
-            "fields": [{"name": f.name, "tags": list(f.tags)} for f in self.fields],
-        }
-        if self.schema is not None:
-            out["schema"] = self.schema.to_dict()
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class Redaction:
@@ -88,9 +70,6 @@ class Redaction:
     action: str
     reason: str
     tags: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "action": self.action, "reason": self.reason, "tags": list(self.tags)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +88,6 @@ class Decision:
     @property
     def allowed(self) -> bool:
         return self.outcome is not Outcome.DENY
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision_id": self.decision_id,
-            "outcome": self.outcome.value,
-            "allowed": self.allowed,
-            "reasons": list(self.reasons),
-            "redactions": [r.to_dict() for r in self.redactions],
-            "policy_version": self.policy_version,
-            "policy_hash": self.policy_hash,
-            "route": self.route.to_dict(),
-            "classification": self.classification,
-            "source_region": self.source_region,
-            "destination_region": self.destination_region,
-        }
 
 
 _PAST = {"drop": "dropped", "mask": "masked"}
@@ -323,90 +287,9 @@ def deny(policy: Policy, route: Route, reason: str, *, decision_id: str | None =
     )  # fmt: skip
 
 
-def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise RouteError(f"route field '{key}' must be a non-empty string")
-    return value
-
-
-ROUTE_KEYS = frozenset(
-    {"dataset", "destination_region", "sink", "source_region", "purpose", "fields", "schema"}
-)
-
-
-def schema_version_from(value: Any, where: str = "schema.version") -> SchemaVersion:
-    """``latest`` or a version number in [1, 2^31-1]; raises ``RouteError`` naming ``where``."""
-    if value == "latest":
-        return "latest"
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SCHEMA_VERSION:
-        return value
-    raise RouteError(
-        f"route field '{where}' must be 'latest' or a version number from 1 to {MAX_SCHEMA_VERSION}"
-    )
-
-
-def schema_ref_from_dict(data: Any) -> SchemaRef:
-    """Parse a route's ``schema``: ``{"subject": str, "version": int | "latest"}`` (default: latest)."""
-    if not isinstance(data, Mapping) or set(data) - {"subject", "version"}:
-        raise RouteError("route field 'schema' must be an object with 'subject' and optionally 'version'")
-    subject = data.get("subject")
-    if (
-        not isinstance(subject, str)
-        or not 0 < len(subject) <= MAX_SUBJECT_LENGTH
-        or not subject.isprintable()
-    ):
-        raise RouteError(
-            f"route field 'schema.subject' must be 1 to {MAX_SUBJECT_LENGTH} printable characters"
-        )
-    return SchemaRef(subject, schema_version_from(data.get("version", "latest")))
-
-
-def route_from_dict(data: Mapping[str, Any]) -> Route:
-    """Build a :class:`Route` from request or file data; raises ``RouteError`` naming the bad field."""
-    if not isinstance(data, Mapping):
-        raise RouteError("a route must be an object")
-    unknown = sorted(set(data) - ROUTE_KEYS)
-    if unknown:
-        raise RouteError(f"unknown route field '{unknown[0]}' (expected: {', '.join(sorted(ROUTE_KEYS))})")
-    dataset = _optional_str(data, "dataset")
-    if dataset is None:
-        raise RouteError("route field 'dataset' is required")
-    destination = _optional_str(data, "destination_region")
-    sink = _optional_str(data, "sink")
-    if destination is None and sink is None:
-        raise RouteError("a route needs 'destination_region' or 'sink'")
-    raw_fields = data.get("fields") or []
-    if not isinstance(raw_fields, list):
-        raise RouteError("route field 'fields' must be a list of {name, tags}")
-    fields: list[FieldTag] = []
-    names: set[str] = set()
-    for index, raw in enumerate(raw_fields):
-        if not isinstance(raw, Mapping) or set(raw) - {"name", "tags"}:
-            raise RouteError(f"fields[{index}] must be an object with 'name' and 'tags'")
-        name, tags = raw.get("name"), raw.get("tags", [])
-        if not isinstance(name, str) or not name:
-            raise RouteError(f"fields[{index}].name must be a non-empty string")
-        if name in names:
-            raise RouteError(f"fields[{index}].name '{name}' is listed twice")
-        names.add(name)
-        if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
-            raise RouteError(f"fields[{index}].tags must be a list of non-empty strings")
-        fields.append(FieldTag(name, tuple(tags)))
-    return Route(
-        dataset=dataset,
-        destination_region=destination,
-        sink=sink,
-        source_region=_optional_str(data, "source_region"),
-        purpose=_optional_str(data, "purpose"),
-        fields=tuple(fields),
-        schema=None if data.get("schema") is None else schema_ref_from_dict(data["schema"]),
-    )
-
-
 __all__ = [
+    "MAX_SCHEMA_VERSION",
+    "MAX_SUBJECT_LENGTH",
     "Decision",
     "FieldTag",
     "Outcome",
@@ -416,7 +299,4 @@ __all__ = [
     "SchemaVersion",
     "deny",
     "evaluate",
-    "route_from_dict",
-    "schema_ref_from_dict",
-    "schema_version_from",
 ]

@@ -28,10 +28,11 @@ from pathlib import Path
 import yaml
 
 from residency_gate.errors import PolicyError, RouteError
-from residency_gate.evaluate import FieldTag, Outcome, Route, evaluate, route_from_dict
+from residency_gate.evaluate import FieldTag, Outcome, Route, evaluate
 from residency_gate.policy.model import Policy
 from residency_gate.policy.nodes import NodeReader, compose, line_of, plain
 from residency_gate.tags import SchemaTags, apply_schema, link_schemas
+from residency_gate.wire import route_from_dict
 
 logger = logging.getLogger(__name__)
 

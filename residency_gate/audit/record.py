@@ -17,6 +17,7 @@ import rfc8785
 from residency_gate.errors import AuditError
 from residency_gate.evaluate import Decision
 from residency_gate.policy.model import Policy
+from residency_gate.wire import route_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def decision_body(decision: Decision, *, time: datetime) -> dict[str, Any]:
         "kind": "decision",
         "time": format_time(time),
         "decision_id": decision.decision_id,
-        "route": route.to_dict(),
+        "route": route_to_dict(route),
         "dataset": route.dataset,
         "source_region": decision.source_region,
         "destination_region": decision.destination_region,

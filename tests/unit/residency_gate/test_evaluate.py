@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from residency_gate.errors import RouteError
-from residency_gate.evaluate import FieldTag, Outcome, Route, SchemaRef, evaluate, route_from_dict
+from residency_gate.evaluate import FieldTag, Outcome, Route, SchemaRef, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_text
+from residency_gate.wire import decision_to_dict, route_from_dict, route_to_dict
 
 MATRIX = """
 version: "2026-12-01.1"
@@ -205,7 +206,7 @@ def test_untagged_fields_never_need_redaction(policy: Policy) -> None:
 
 def test_decision_to_dict_holds_field_names_and_tags_only(policy: Policy) -> None:
     route = Route("crm.customers", sink="analytics-us", purpose="fraud-detection", fields=(EMAIL,))
-    data = evaluate(policy, route, decision_id="d-9").to_dict()
+    data = decision_to_dict(evaluate(policy, route, decision_id="d-9"))
     assert data["outcome"] == "allow_with_redaction"
     assert data["allowed"] is True
     assert data["redactions"][0]["field"] == "email"
@@ -229,7 +230,7 @@ def test_route_from_dict_builds_a_route() -> None:
         }
     )
     assert route == Route("crm.customers", sink="analytics-us", fields=(EMAIL,))
-    assert route_from_dict(route.to_dict()) == route
+    assert route_from_dict(route_to_dict(route)) == route
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ def test_schema_fields_are_a_floor_the_route_fields_only_add_to() -> None:
             "cases:\n  - name: a\n    expect: deny\n    route: {dataset: d, sink: s}\n"
             "    schema_fields: [{name: e, tags: PII}]\n",
             5,
-            "schema_fields: fields[0].tags",
+            "schema_fields: route field 'fields[0].tags' must be a list",
         ),
     ],
 )
