@@ -21,6 +21,7 @@ from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change
 from registry.service_config import ConfigOperations, record_event
 from registry.service_errors import (
     IncompatibleSchemaError,
+    InvalidSubjectError,
     LintRefusedError,
     OperationNotPermittedError,
     Problem,
@@ -37,6 +38,7 @@ from registry.service_errors import (
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
+from spine.topics import topic_name_problem
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +94,18 @@ def governed_topic(subject: str, major: int) -> str:
         if base.endswith(suffix):
             base = base[: -len(suffix)]
     return f"{base}.v{major}"
+
+
+def checked_topic(subject: str, major: int) -> str:
+    """The governed topic of ``subject`` at ``major``, or InvalidSubjectError when Kafka would refuse it.
+
+    The topic starts with the subject, so a character's position in the topic is its position in the subject.
+    """
+    topic = governed_topic(subject, major)
+    problem = topic_name_problem(topic)
+    if problem is not None:
+        raise InvalidSubjectError(f"subject {subject!r}: {problem}")
+    return topic
 
 
 def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
@@ -316,6 +330,7 @@ class RegistryService(ConfigOperations):
         self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
     ) -> PublishResult:
         """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
+        checked_topic(subject, 1)
         schema = self.parse(None, item)
         appended: Appended | None = None
         # A dry run reads only: it neither takes the subject's write lock nor leaves a row behind.
@@ -368,7 +383,7 @@ class RegistryService(ConfigOperations):
                     raise IncompatibleSchemaError(str(exc), incompatible) from exc
                 problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
                 raise SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")]) from exc
-            topic = governed_topic(subject, semver.major)
+            topic = checked_topic(subject, semver.major)
             notice = None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 notice = (

@@ -119,5 +119,9 @@ class LintRefusedError(ServiceError):
     """A lint rule with severity ``error`` failed."""
 
 
+class InvalidSubjectError(ServiceError):
+    """The subject cannot name a governed topic (spine API only; Confluent's API takes any subject)."""
+
+
 class RequestError(ServiceError):
     """The request body is malformed in a way the schema checks never see (42200)."""

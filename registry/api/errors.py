@@ -39,6 +39,7 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(se.InvalidModeError, 422, 42204),
     ErrorRule(se.OperationNotPermittedError, 422, 42205),
     ErrorRule(se.ReferenceExistsError, 422, 42206),
+    ErrorRule(se.InvalidSubjectError, 422, 42208),
     ErrorRule(se.LintRefusedError, 422, 42230),
     ErrorRule(LintConfigError, 422, 42231),
     ErrorRule(se.SemverUnderstatedError, 422, 42240),
