@@ -250,6 +250,25 @@ class RegistryService(ConfigOperations):
         old = self.parsed(conn, latest.schema_id) if latest is not None else None
         return assess_change(old, new, level)
 
+    def _highest(self, conn: Connection, subject: str) -> SemVer | None:
+        mark = repo.semver_mark(conn, subject)
+        return SemVer.parse(mark) if mark is not None else None
+
+    def _classify(
+        self,
+        conn: Connection,
+        level: CompatibilityLevel,
+        new: ParsedSchema,
+        reference: VersionRow | None,
+        previous: SemVer | None,
+    ) -> ChangeAssessment:
+        """Class a change for the semver line against the newest version issued, soft-deleted or not
+        (records written with it are on the topic); with every version gone for good it is MAJOR."""
+        if reference is None and previous is not None:
+            why = f"no earlier version is left to compare with; versions continue from {previous}"
+            return ChangeAssessment(ChangeClass.MAJOR, (why,))
+        return self._assess(conn, level, new, reference)
+
     def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
         record_event(conn, self.events_topic, kind, subject, **fields)
 
@@ -272,6 +291,9 @@ class RegistryService(ConfigOperations):
         if created:
             stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
         number = repo.add_version(conn, subject, schema_id, str(semver))
+        highest = self._highest(conn, subject)
+        if highest is None or semver > highest:
+            repo.set_semver_mark(conn, subject, str(semver))
         self._event(
             conn,
             "REGISTERED",
@@ -315,7 +337,10 @@ class RegistryService(ConfigOperations):
                     f'"{subject}", details: {result.messages()}',
                     _incompatibility_problems(result),
                 )
-            previous = SemVer.parse(latest.semver) if latest is not None else None
+            previous = self._highest(conn, subject)
+            reference = repo.latest_version(conn, subject, include_deleted=True)
+            if reference != latest:
+                assessment = self._classify(conn, level, schema, reference, previous)
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 semver = previous.bump(ChangeClass.MAJOR)
             else:
@@ -359,12 +384,13 @@ class RegistryService(ConfigOperations):
             if not dry_run and settings.mode == "READONLY":
                 raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
             level = settings.level
-            assessment = self._assess(conn, level, schema, latest)
-            previous = SemVer.parse(latest.semver) if latest is not None else None
+            reference = repo.latest_version(conn, subject, include_deleted=True)
+            previous = self._highest(conn, subject)
+            assessment = self._classify(conn, level, schema, reference, previous)
             wanted = SemVer.parse(declared) if declared else None
             if previous is not None and assessment.change is not ChangeClass.MAJOR:
                 # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
-                transitive = self.check(conn, subject, schema, level, latest)
+                transitive = self.check(conn, subject, schema, level, reference)
                 if not transitive.compatible:
                     if wanted is None or wanted.major <= previous.major:
                         raise IncompatibleSchemaError(
