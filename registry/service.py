@@ -7,19 +7,23 @@ the outbox in the same transaction as every change. It knows nothing about HTTP.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from registry.classification import Declassification, declassifications
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import InvalidSchemaError, SemverError
+from registry.gate_audit import DeclassificationNotice
 from registry.lint import LintConfig, LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
 from registry.service_config import ConfigOperations, record_event
 from registry.service_errors import (
+    AuditUnavailableError,
+    DeclassificationForbiddenError,
     IncompatibleSchemaError,
     InvalidSubjectError,
     LintRefusedError,
@@ -43,6 +47,18 @@ from spine.topics import topic_name_problem
 logger = logging.getLogger(__name__)
 
 EVENTS_TOPIC = "_spine.schemas"
+
+AuditCall = Callable[[DeclassificationNotice, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who publishes: a name, whether the role may declassify (security, admin), and the credential the
+    registry forwards to the residency gate to audit a declassification."""
+
+    name: str
+    may_declassify: bool
+    authorization: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +142,12 @@ def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
 class RegistryService(ConfigOperations):
     """Every use case of the registry over one database."""
 
-    def __init__(self, db: Database, *, events_topic: str = EVENTS_TOPIC) -> None:
+    def __init__(
+        self, db: Database, *, events_topic: str = EVENTS_TOPIC, audit: AuditCall | None = None
+    ) -> None:
         self.db = db
         self.events_topic = events_topic
+        self._audit = audit
         self._schemas: IdCache[StoredSchema | None] = IdCache()
         self._parsed: IdCache[ParsedSchema] = IdCache()
 
@@ -269,6 +288,50 @@ class RegistryService(ConfigOperations):
             return ChangeAssessment(ChangeClass.MAJOR, (why,))
         return self._assess(conn, level, new, reference)
 
+    def _declassified(
+        self,
+        conn: Connection,
+        subject: str,
+        new: ParsedSchema,
+        reference: VersionRow | None,
+        actor: Actor | None,
+    ) -> list[Declassification]:
+        """Fields ``new`` declassifies against the newest version issued; refused unless ``actor`` may."""
+        if reference is None:
+            return []
+        found = declassifications(self.parsed(conn, reference.schema_id), new)
+        if found and (actor is None or not actor.may_declassify):
+            listed = "; ".join(str(d) for d in found)
+            raise DeclassificationForbiddenError(
+                f"Schema for subject {subject!r} removes or weakens classification tags ({listed}); "
+                "a declassification needs the security or admin role",
+                [Problem(d.field, str(d), "declassification") for d in found],
+            )
+        return found
+
+    def _audit_declassification(
+        self, appended: Appended, found: Sequence[Declassification], actor: Actor | None
+    ) -> None:
+        """Record an accepted declassification in the residency audit log before the version commits."""
+        if not found:
+            return
+        registered = appended.registered
+        if self._audit is None or actor is None:
+            raise AuditUnavailableError(
+                f"declassification of {registered.subject!r} not published: no residency gate is configured "
+                "to audit it (set SPINE_REGISTRY_RESIDENCY_URL)"
+            )
+        notice = DeclassificationNotice(
+            registered.subject, registered.version, registered.semver, registered.schema_id, found
+        )
+        self._audit(notice, actor.authorization)
+        logger.info(
+            "declassification of %s version %d audited for %s",
+            registered.subject,
+            registered.version,
+            actor.name,
+        )
+
     def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
         record_event(conn, self.events_topic, kind, subject, **fields)
 
@@ -308,7 +371,7 @@ class RegistryService(ConfigOperations):
 
     # -- registration ------------------------------------------------------------------------------
 
-    def register(self, subject: str, item: SchemaInput) -> Registered:
+    def register(self, subject: str, item: SchemaInput, actor: Actor | None = None) -> Registered:
         """Confluent semantics: reuse an existing version, else check the level (409) and append."""
         schema = self.parse(None, item)
         fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
@@ -341,6 +404,7 @@ class RegistryService(ConfigOperations):
             reference = repo.latest_version(conn, subject, include_deleted=True)
             if reference != latest:
                 assessment = self._classify(conn, level, schema, reference, previous)
+            declassified = self._declassified(conn, subject, schema, reference, actor)
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 semver = previous.bump(ChangeClass.MAJOR)
             else:
@@ -348,11 +412,18 @@ class RegistryService(ConfigOperations):
             appended = self._append(
                 conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
             )
+            self._audit_declassification(appended, declassified, actor)
         self._remember(appended)
         return appended.registered
 
     def publish(
-        self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
+        self,
+        subject: str,
+        item: SchemaInput,
+        declared: str | None,
+        *,
+        dry_run: bool = False,
+        actor: Actor | None = None,
     ) -> PublishResult:
         """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
         checked_topic(subject, 1)
@@ -416,8 +487,10 @@ class RegistryService(ConfigOperations):
                     f"MAJOR change: the governed topic moves from "
                     f"{governed_topic(subject, previous.major)} to {topic}"
                 )
+            declassified = self._declassified(conn, subject, schema, reference, actor)
             if not dry_run:
                 appended = self._append(conn, subject, schema, item, semver, assessment.change)
+                self._audit_declassification(appended, declassified, actor)
         if appended is not None:
             self._remember(appended)
         registered = appended.registered if appended is not None else None
@@ -437,12 +510,14 @@ class RegistryService(ConfigOperations):
             notice=notice,
         )
 
-    def rollback(self, subject: str, to: int, declared: str | None = None) -> PublishResult:
+    def rollback(
+        self, subject: str, to: int, declared: str | None = None, actor: Actor | None = None
+    ) -> PublishResult:
         with self.db.read() as conn:
             row = self.version_row(conn, subject, to, include_deleted=True)
             stored = self.stored(conn, row.schema_id)
         item = SchemaInput(stored.raw, stored.schema_type, stored.references)
-        return self.publish(subject, item, declared)
+        return self.publish(subject, item, declared, actor=actor)
 
     # -- reads ---------------------------------------------------------------------------------------
 
