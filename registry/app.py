@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from registry.api.confluent import CachedSchemaById, confluent_router
 from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
 from registry.api.spine import spine_router
+from registry.gate_audit import GateAudit
 from registry.outbox import OutboxRelay
 from registry.service import RegistryService
 from registry.storage import Database, sqlite_url
@@ -51,7 +52,14 @@ def create_app(
     spine = spine or SpineSettings()
     db = Database(settings.database_url or sqlite_url(spine.home))
     db.migrate()
-    service = RegistryService(db)
+    gate = (
+        GateAudit(settings.residency_url, timeout=settings.residency_timeout)
+        if settings.residency_url
+        else None
+    )
+    if gate is None:
+        logger.warning("no residency gate configured: every declassification will be refused")
+    service = RegistryService(db, audit=gate.record if gate is not None else None)
     tokens = TokenStore(spine.tokens_path)
     relay = OutboxRelay(db, kafka) if kafka is not None and kafka.bootstrap else None
     if relay is None:
@@ -66,6 +74,8 @@ def create_app(
         finally:
             if relay is not None:
                 await asyncio.to_thread(relay.stop)
+            if gate is not None:
+                gate.close()
             db.dispose()
 
     app = FastAPI(

@@ -7,20 +7,25 @@ the outbox in the same transaction as every change. It knows nothing about HTTP.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from registry.classification import Declassification, declassifications
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import InvalidSchemaError, SemverError
+from registry.gate_audit import DeclassificationNotice
 from registry.lint import LintConfig, LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
 from registry.service_config import ConfigOperations, record_event
 from registry.service_errors import (
+    AuditUnavailableError,
+    DeclassificationForbiddenError,
     IncompatibleSchemaError,
+    InvalidSubjectError,
     LintRefusedError,
     OperationNotPermittedError,
     Problem,
@@ -37,10 +42,23 @@ from registry.service_errors import (
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
+from spine.topics import topic_name_problem
 
 logger = logging.getLogger(__name__)
 
 EVENTS_TOPIC = "_spine.schemas"
+
+AuditCall = Callable[[DeclassificationNotice, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who publishes: a name, whether the role may declassify (security, admin), and the credential the
+    registry forwards to the residency gate to audit a declassification."""
+
+    name: str
+    may_declassify: bool
+    authorization: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +112,18 @@ def governed_topic(subject: str, major: int) -> str:
     return f"{base}.v{major}"
 
 
+def checked_topic(subject: str, major: int) -> str:
+    """The governed topic of ``subject`` at ``major``, or InvalidSubjectError when Kafka would refuse it.
+
+    The topic starts with the subject, so a character's position in the topic is its position in the subject.
+    """
+    topic = governed_topic(subject, major)
+    problem = topic_name_problem(topic)
+    if problem is not None:
+        raise InvalidSubjectError(f"subject {subject!r}: {problem}")
+    return topic
+
+
 def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
     return [Problem(f.path, f.message, f"lint:{f.rule}") for f in findings if f.severity is Severity.ERROR]
 
@@ -112,9 +142,12 @@ def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
 class RegistryService(ConfigOperations):
     """Every use case of the registry over one database."""
 
-    def __init__(self, db: Database, *, events_topic: str = EVENTS_TOPIC) -> None:
+    def __init__(
+        self, db: Database, *, events_topic: str = EVENTS_TOPIC, audit: AuditCall | None = None
+    ) -> None:
         self.db = db
         self.events_topic = events_topic
+        self._audit = audit
         self._schemas: IdCache[StoredSchema | None] = IdCache()
         self._parsed: IdCache[ParsedSchema] = IdCache()
 
@@ -236,6 +269,69 @@ class RegistryService(ConfigOperations):
         old = self.parsed(conn, latest.schema_id) if latest is not None else None
         return assess_change(old, new, level)
 
+    def _highest(self, conn: Connection, subject: str) -> SemVer | None:
+        mark = repo.semver_mark(conn, subject)
+        return SemVer.parse(mark) if mark is not None else None
+
+    def _classify(
+        self,
+        conn: Connection,
+        level: CompatibilityLevel,
+        new: ParsedSchema,
+        reference: VersionRow | None,
+        previous: SemVer | None,
+    ) -> ChangeAssessment:
+        """Class a change for the semver line against the newest version issued, soft-deleted or not
+        (records written with it are on the topic); with every version gone for good it is MAJOR."""
+        if reference is None and previous is not None:
+            why = f"no earlier version is left to compare with; versions continue from {previous}"
+            return ChangeAssessment(ChangeClass.MAJOR, (why,))
+        return self._assess(conn, level, new, reference)
+
+    def _declassified(
+        self,
+        conn: Connection,
+        subject: str,
+        new: ParsedSchema,
+        reference: VersionRow | None,
+        actor: Actor | None,
+    ) -> list[Declassification]:
+        """Fields ``new`` declassifies against the newest version issued; refused unless ``actor`` may."""
+        if reference is None:
+            return []
+        found = declassifications(self.parsed(conn, reference.schema_id), new)
+        if found and (actor is None or not actor.may_declassify):
+            listed = "; ".join(str(d) for d in found)
+            raise DeclassificationForbiddenError(
+                f"Schema for subject {subject!r} removes or weakens classification tags ({listed}); "
+                "a declassification needs the security or admin role",
+                [Problem(d.field, str(d), "declassification") for d in found],
+            )
+        return found
+
+    def _audit_declassification(
+        self, appended: Appended, found: Sequence[Declassification], actor: Actor | None
+    ) -> None:
+        """Record an accepted declassification in the residency audit log before the version commits."""
+        if not found:
+            return
+        registered = appended.registered
+        if self._audit is None or actor is None:
+            raise AuditUnavailableError(
+                f"declassification of {registered.subject!r} not published: no residency gate is configured "
+                "to audit it (set SPINE_REGISTRY_RESIDENCY_URL)"
+            )
+        notice = DeclassificationNotice(
+            registered.subject, registered.version, registered.semver, registered.schema_id, found
+        )
+        self._audit(notice, actor.authorization)
+        logger.info(
+            "declassification of %s version %d audited for %s",
+            registered.subject,
+            registered.version,
+            actor.name,
+        )
+
     def _event(self, conn: Connection, kind: str, subject: str, **fields: Any) -> None:
         record_event(conn, self.events_topic, kind, subject, **fields)
 
@@ -258,6 +354,9 @@ class RegistryService(ConfigOperations):
         if created:
             stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
         number = repo.add_version(conn, subject, schema_id, str(semver))
+        highest = self._highest(conn, subject)
+        if highest is None or semver > highest:
+            repo.set_semver_mark(conn, subject, str(semver))
         self._event(
             conn,
             "REGISTERED",
@@ -272,7 +371,7 @@ class RegistryService(ConfigOperations):
 
     # -- registration ------------------------------------------------------------------------------
 
-    def register(self, subject: str, item: SchemaInput) -> Registered:
+    def register(self, subject: str, item: SchemaInput, actor: Actor | None = None) -> Registered:
         """Confluent semantics: reuse an existing version, else check the level (409) and append."""
         schema = self.parse(None, item)
         fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
@@ -301,7 +400,11 @@ class RegistryService(ConfigOperations):
                     f'"{subject}", details: {result.messages()}',
                     _incompatibility_problems(result),
                 )
-            previous = SemVer.parse(latest.semver) if latest is not None else None
+            previous = self._highest(conn, subject)
+            reference = repo.latest_version(conn, subject, include_deleted=True)
+            if reference != latest:
+                assessment = self._classify(conn, level, schema, reference, previous)
+            declassified = self._declassified(conn, subject, schema, reference, actor)
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 semver = previous.bump(ChangeClass.MAJOR)
             else:
@@ -309,13 +412,21 @@ class RegistryService(ConfigOperations):
             appended = self._append(
                 conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
             )
+            self._audit_declassification(appended, declassified, actor)
         self._remember(appended)
         return appended.registered
 
     def publish(
-        self, subject: str, item: SchemaInput, declared: str | None, *, dry_run: bool = False
+        self,
+        subject: str,
+        item: SchemaInput,
+        declared: str | None,
+        *,
+        dry_run: bool = False,
+        actor: Actor | None = None,
     ) -> PublishResult:
         """The semver gate: classify the change, refuse an understated version, move MAJOR to a new topic."""
+        checked_topic(subject, 1)
         schema = self.parse(None, item)
         appended: Appended | None = None
         # A dry run reads only: it neither takes the subject's write lock nor leaves a row behind.
@@ -344,12 +455,13 @@ class RegistryService(ConfigOperations):
             if not dry_run and settings.mode == "READONLY":
                 raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
             level = settings.level
-            assessment = self._assess(conn, level, schema, latest)
-            previous = SemVer.parse(latest.semver) if latest is not None else None
+            reference = repo.latest_version(conn, subject, include_deleted=True)
+            previous = self._highest(conn, subject)
+            assessment = self._classify(conn, level, schema, reference, previous)
             wanted = SemVer.parse(declared) if declared else None
             if previous is not None and assessment.change is not ChangeClass.MAJOR:
                 # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
-                transitive = self.check(conn, subject, schema, level, latest)
+                transitive = self.check(conn, subject, schema, level, reference)
                 if not transitive.compatible:
                     if wanted is None or wanted.major <= previous.major:
                         raise IncompatibleSchemaError(
@@ -368,15 +480,17 @@ class RegistryService(ConfigOperations):
                     raise IncompatibleSchemaError(str(exc), incompatible) from exc
                 problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
                 raise SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")]) from exc
-            topic = governed_topic(subject, semver.major)
+            topic = checked_topic(subject, semver.major)
             notice = None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
                 notice = (
                     f"MAJOR change: the governed topic moves from "
                     f"{governed_topic(subject, previous.major)} to {topic}"
                 )
+            declassified = self._declassified(conn, subject, schema, reference, actor)
             if not dry_run:
                 appended = self._append(conn, subject, schema, item, semver, assessment.change)
+                self._audit_declassification(appended, declassified, actor)
         if appended is not None:
             self._remember(appended)
         registered = appended.registered if appended is not None else None
@@ -396,12 +510,14 @@ class RegistryService(ConfigOperations):
             notice=notice,
         )
 
-    def rollback(self, subject: str, to: int, declared: str | None = None) -> PublishResult:
+    def rollback(
+        self, subject: str, to: int, declared: str | None = None, actor: Actor | None = None
+    ) -> PublishResult:
         with self.db.read() as conn:
             row = self.version_row(conn, subject, to, include_deleted=True)
             stored = self.stored(conn, row.schema_id)
         item = SchemaInput(stored.raw, stored.schema_type, stored.references)
-        return self.publish(subject, item, declared)
+        return self.publish(subject, item, declared, actor=actor)
 
     # -- reads ---------------------------------------------------------------------------------------
 

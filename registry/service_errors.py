@@ -119,5 +119,21 @@ class LintRefusedError(ServiceError):
     """A lint rule with severity ``error`` failed."""
 
 
+class InvalidSubjectError(ServiceError):
+    """The subject cannot name a governed topic (spine API only; Confluent's API takes any subject)."""
+
+
+class DeclassificationForbiddenError(ServiceError):
+    """A version would remove or weaken field tags and the caller lacks the security or admin role."""
+
+
+class DeclassificationRefusedError(ServiceError):
+    """The residency gate refused to record a declassification, so it was not published."""
+
+
+class AuditUnavailableError(UnavailableError):
+    """No residency gate is configured or it could not record a declassification: fail closed."""
+
+
 class RequestError(ServiceError):
     """The request body is malformed in a way the schema checks never see (42200)."""

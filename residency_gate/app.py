@@ -2,8 +2,9 @@
 
 Who may do what: any valid token may evaluate routes and read the policy in force (every service that moves
 data must be able to ask); pushing a policy and quarantining or releasing a sink need ``admin``; reading the
-audit log, its checkpoints and recording scan findings need ``security`` (or ``admin``). The public key
-that verifies checkpoints is public. Errors are ``{"error_code", "message"}`` from one table below.
+audit log, its checkpoints and recording scan findings or declassifications need ``security`` (or
+``admin``). The public key that verifies checkpoints is public. Errors are ``{"error_code", "message"}``
+from one table below.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ from residency_gate.storage import (
     ping,
 )
 from residency_gate.tags import RegistryTags
-from residency_gate.wire import EvaluateBatch, RouteModel, decisions_json, json_schema, routes_from_request
+from residency_gate.wire import (
+    MAX_BATCH,
+    EvaluateBatch,
+    RouteModel,
+    decisions_json,
+    json_schema,
+    routes_from_request,
+)
 from spine.auth import Principal, Role, TokenStore
 from spine.http import AUTH_RULES, ErrorRule, install_common, role_guard
 from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
@@ -83,6 +91,60 @@ def _json_body(raw: bytes) -> Any:
     except UnicodeEncodeError:
         raise BadRequestError("request body contains an unpaired UTF-16 surrogate escape") from None
     return payload
+
+
+_NOTICE_KEYS = {"subject", "version", "semver", "schema_id", "fields"}
+_FIELD_KEYS = {"field", "removed_tags", "now"}
+MAX_NAME = 1000
+
+
+def _name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME
+
+
+def _declassification(payload: Any) -> dict[str, Any]:
+    """The registry's notice of a declassification, checked: names and tags only, nothing else."""
+    if (
+        not isinstance(payload, dict)
+        or set(payload) - _NOTICE_KEYS
+        or not _NOTICE_KEYS - {"schema_id"} <= set(payload)
+    ):
+        raise BadRequestError(f"body must be an object with keys {', '.join(sorted(_NOTICE_KEYS))}")
+    version, schema_id = payload["version"], payload.get("schema_id")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 2**31 - 1:
+        raise BadRequestError("'version' must be a version number")
+    if schema_id is not None and (
+        not isinstance(schema_id, int) or isinstance(schema_id, bool) or schema_id < 0
+    ):
+        raise BadRequestError("'schema_id' must be a schema id or null")
+    if not _name(payload["subject"]) or not _name(payload["semver"]):
+        raise BadRequestError(f"'subject' and 'semver' must be strings of 1 to {MAX_NAME} characters")
+    items = payload["fields"]
+    if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
+        raise BadRequestError(f"'fields' must list 1 to {MAX_BATCH} declassified fields")
+    fields: list[tuple[str, list[str], str]] = []
+    for index, item in enumerate(items):
+        removed = item.get("removed_tags") if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or set(item) != _FIELD_KEYS
+            or not _name(item["field"])
+            or not _name(item["now"])
+            or not isinstance(removed, list)
+            or not removed
+            or not all(_name(tag) for tag in removed)
+        ):
+            raise BadRequestError(
+                f"fields[{index}] must be {{'field': name, 'removed_tags': [tag, ...], 'now': name}}"
+            )
+        fields.append((item["field"], removed, item["now"]))
+    return {
+        "subject": payload["subject"],
+        "version": version,
+        "semver": payload["semver"],
+        "schema_id": schema_id,
+        "fields": fields,
+    }
 
 
 class _CheckpointTimer:
@@ -263,6 +325,14 @@ def create_app(
             findings.append((item["subject"], item["detail"]))
         records = await run_in_threadpool(lambda: service.record_findings(findings, actor=principal.name))
         return {"records": records}
+
+    @app.post("/v1/audit/declassifications")
+    async def record_declassification(request: Request, principal: Principal = Depends(security)) -> Response:
+        notice = _declassification(_json_body(await request.body()))
+        record = await run_in_threadpool(
+            lambda: service.record_declassification(**notice, actor=principal.name)
+        )
+        return Response(json.dumps({"record": record}), status_code=201, media_type="application/json")
 
     @app.get("/v1/quarantine")
     async def list_quarantine(_: Principal = Depends(any_role)) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from residency_gate.audit import (
     Checkpoint,
     canonical_json,
     decision_body,
+    declassification_body,
     finding_body,
     format_time,
     key_id,
@@ -319,6 +320,32 @@ class GateService:
                 records = self._append(conn, bodies)
             self._appended()
         return records
+
+    def record_declassification(
+        self,
+        *,
+        subject: str,
+        version: int,
+        semver: str,
+        schema_id: int | None,
+        fields: Sequence[tuple[str, Sequence[str], str]],
+        actor: str,
+    ) -> Record:
+        """Append one ``declassification`` record: the registry calls this before committing the version."""
+        with self._lock:
+            body = declassification_body(
+                subject=subject,
+                version=version,
+                semver=semver,
+                schema_id=schema_id,
+                fields=fields,
+                actor=actor,
+                time=self._clock(),
+            )
+            with self._write() as conn:
+                [record] = self._append(conn, [body])
+            self._appended()
+        return record
 
     # --- reading the log ------------------------------------------------------------------------------
 

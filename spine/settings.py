@@ -117,6 +117,11 @@ class RegistrySettings(HttpServiceSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME."
     )
+    residency_url: str | None = Field(
+        default=None,
+        description="Residency gate that audits declassifications; unset refuses every declassification.",
+    )
+    residency_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for the gate.")
 
 
 class ResidencyGateSettings(HttpServiceSettings):

@@ -13,7 +13,8 @@ INTERNAL_TOPICS = (SCHEMAS, AUDIT, LINEAGE)
 
 _PART = re.compile(r"^[a-z][a-z0-9_-]*$")
 _GOVERNED = re.compile(r"^(?P<domain>[a-z][a-z0-9_-]*)\.(?P<dataset>[a-z][a-z0-9_-]*)\.v(?P<major>[0-9]+)$")
-_KAFKA_LEGAL = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+_KAFKA_CHAR = re.compile(r"[a-zA-Z0-9._-]")
+MAX_TOPIC_LENGTH = 249
 
 
 def governed_topic(domain: str, dataset: str, major: int) -> str:
@@ -43,9 +44,24 @@ def is_internal(topic: str) -> bool:
     return topic.startswith("_spine.") or topic.startswith("__")
 
 
+def topic_name_problem(topic: str) -> str | None:
+    """Why Kafka would refuse ``topic`` as a topic name (naming the first bad character), or None."""
+    if not topic:
+        return "a Kafka topic name cannot be empty"
+    if topic in {".", ".."}:
+        return f"{topic!r} cannot be a Kafka topic name"
+    for position, char in enumerate(topic):
+        if not _KAFKA_CHAR.fullmatch(char):
+            return f"character U+{ord(char):04X} at position {position} cannot appear in a Kafka topic name"
+    if len(topic) > MAX_TOPIC_LENGTH:
+        return f"a Kafka topic name has at most {MAX_TOPIC_LENGTH} characters, this one has {len(topic)}"
+    return None
+
+
 def validate_topic_name(topic: str) -> str:
-    if not _KAFKA_LEGAL.match(topic) or topic in {".", ".."}:
-        raise ConfigError(f"topic name {topic!r} is not a legal Kafka topic name")
+    problem = topic_name_problem(topic)
+    if problem is not None:
+        raise ConfigError(f"topic name {topic!r} is not a legal Kafka topic name: {problem}")
     return topic
 
 
@@ -53,10 +69,12 @@ __all__ = [
     "AUDIT",
     "INTERNAL_TOPICS",
     "LINEAGE",
+    "MAX_TOPIC_LENGTH",
     "SCHEMAS",
     "dlq_topic",
     "governed_topic",
     "is_internal",
     "parse_governed_topic",
+    "topic_name_problem",
     "validate_topic_name",
 ]

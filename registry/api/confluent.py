@@ -15,10 +15,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from registry.api.auth import publisher
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
 from registry.schemas import SchemaType
-from registry.service import RegistryService
+from registry.service import Actor, RegistryService
 from registry.service_errors import InvalidVersionError, SubjectNotFoundError
 from registry.storage import StoredSchema, VersionRow
 from registry.storage import repository as repo
@@ -103,6 +104,7 @@ def confluent_router(
 ) -> APIRouter:
     writer = Depends(role_guard(tokens, Role.PRODUCER))
     admin = Depends(role_guard(tokens, Role.ADMIN))
+    caller = Depends(publisher(tokens))
     router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["confluent"])
 
     @router.get("/schemas/types")
@@ -196,10 +198,12 @@ def confluent_router(
             raise SubjectNotFoundError(subject)
         return [r.version for r in rows]
 
-    @router.post("/subjects/{subject}/versions", dependencies=[writer])
-    def register(subject: Subject, body: SchemaBody, normalize: bool = False) -> dict[str, Any]:
+    @router.post("/subjects/{subject}/versions")
+    def register(
+        subject: Subject, body: SchemaBody, normalize: bool = False, actor: Actor = caller
+    ) -> dict[str, Any]:
         del normalize
-        registered = service.register(subject, body.to_input())
+        registered = service.register(subject, body.to_input(), actor)
         return {"id": registered.schema_id, "version": registered.version}
 
     @router.get("/subjects/{subject}/versions/{version}")

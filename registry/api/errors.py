@@ -39,11 +39,15 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(se.InvalidModeError, 422, 42204),
     ErrorRule(se.OperationNotPermittedError, 422, 42205),
     ErrorRule(se.ReferenceExistsError, 422, 42206),
+    ErrorRule(se.InvalidSubjectError, 422, 42208),
     ErrorRule(se.LintRefusedError, 422, 42230),
     ErrorRule(LintConfigError, 422, 42231),
     ErrorRule(se.SemverUnderstatedError, 422, 42240),
     ErrorRule(SemverError, 422, 42240),
     ErrorRule(se.RequestError, 422, 42200),
+    ErrorRule(se.DeclassificationForbiddenError, 403, 40310),
+    ErrorRule(se.DeclassificationRefusedError, 403, 40311),
+    ErrorRule(se.AuditUnavailableError, 503, 50310),
     ErrorRule(se.StorageError, 500, 50001),
 )
 
@@ -58,6 +62,6 @@ def _problems(exc: Exception) -> list[dict[str, str]]:
 
 def error_body_for(code: int, exc: Exception) -> dict[str, object]:
     body: dict[str, object] = {"error_code": code, "message": str(exc)}
-    if code >= 40900 or code == 409:
+    if code >= 40900 or code == 409 or (isinstance(exc, se.ServiceError) and exc.problems):
         body["problems"] = _problems(exc)
     return body

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from registry.api.auth import publisher
 from registry.api.confluent import SchemaRegistryResponse, Subject, parse_version
 from registry.api.models import LintConfigBody, PublishBody, RollbackBody
 from registry.diff import diff_schemas
 from registry.semver import SemVer
-from registry.service import PublishResult, RegistryService, governed_topic
+from registry.service import Actor, PublishResult, RegistryService, governed_topic
 from registry.service_errors import SubjectNotFoundError
 from registry.storage import VersionRow
 from registry.storage import repository as repo
@@ -45,6 +46,7 @@ def publish_body(result: PublishResult) -> dict[str, Any]:
 def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
     writer = Depends(role_guard(tokens, Role.PRODUCER))
     admin = Depends(role_guard(tokens, Role.ADMIN))
+    caller = Depends(publisher(tokens))
     router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["spine"])
 
     def describe(row: VersionRow) -> dict[str, Any]:
@@ -111,11 +113,12 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
 
     @router.post(
         "/schemas/{subject}",
-        dependencies=[writer],
-        summary="Publish through the semver gate (dryRun validates without publishing)",
+        summary="Publish through the semver gate (dryRun validates without publishing); removing or "
+        "weakening a field's tags needs the security or admin role and is audited by the residency gate",
     )
-    def publish(subject: Subject, body: PublishBody) -> dict[str, Any]:
-        return publish_body(service.publish(subject, body.to_input(), body.version, dry_run=body.dryRun))
+    def publish(subject: Subject, body: PublishBody, actor: Actor = caller) -> dict[str, Any]:
+        result = service.publish(subject, body.to_input(), body.version, dry_run=body.dryRun, actor=actor)
+        return publish_body(result)
 
     @router.get("/schemas/{subject}/versions/{version}/tags", summary="Fields of a version and their tags")
     def tags(subject: Subject, version: str) -> dict[str, Any]:
@@ -136,11 +139,9 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
             number = service.version_row(conn, subject, number).version
         return describe(service.deprecate(subject, number))
 
-    @router.post(
-        "/schemas/{subject}/rollback", dependencies=[writer], summary="Re-register version N as latest"
-    )
-    def rollback(subject: Subject, body: RollbackBody) -> dict[str, Any]:
-        return publish_body(service.rollback(subject, body.to, body.version))
+    @router.post("/schemas/{subject}/rollback", summary="Re-register version N as latest")
+    def rollback(subject: Subject, body: RollbackBody, actor: Actor = caller) -> dict[str, Any]:
+        return publish_body(service.rollback(subject, body.to, body.version, actor))
 
     @router.get(
         "/schemas/{subject}/lint", summary="Lint configuration of a subject (merged over the global one)"

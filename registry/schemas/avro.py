@@ -23,6 +23,7 @@ PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "by
 NAMED = frozenset({"record", "error", "enum", "fixed"})
 TAGS_KEY = "confluent:tags"
 _METADATA_KEYS = frozenset({"doc", TAGS_KEY})
+_MAX_ALIAS_PATHS = 64  # alias spellings kept per field: aliases at every level multiply
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Json = Any
@@ -53,29 +54,42 @@ class AvroSchema(ParsedSchema):
         return node
 
     def tagged_fields(self) -> list[TaggedField]:
-        return list(self._tagged(self.schema, "", frozenset()))
+        return [
+            TaggedField(paths[0], tuple(field[TAGS_KEY]))
+            for paths, field in self._fields(self.schema, ("",), frozenset())
+            if field.get(TAGS_KEY)
+        ]
 
-    def _tagged(self, node: Json, prefix: str, seen: frozenset[str]) -> Iterator[TaggedField]:
+    def field_keys(self) -> dict[str, tuple[str, ...]]:
+        keys: dict[str, tuple[str, ...]] = {}
+        for paths, _ in self._fields(self.schema, ("",), frozenset()):
+            keys.setdefault(paths[0], paths)
+        return keys
+
+    def _fields(
+        self, node: Json, prefixes: tuple[str, ...], seen: frozenset[str]
+    ) -> Iterator[tuple[tuple[str, ...], Json]]:
+        """Each field in schema order with its paths: its own first, then those its aliases spell."""
         node = self.resolve(node)
         if isinstance(node, list):
             for branch in node:
-                yield from self._tagged(branch, prefix, seen)
+                yield from self._fields(branch, prefixes, seen)
             return
         if not isinstance(node, dict):
             return
         kind = node["type"]
         if kind == "array":
-            yield from self._tagged(node["items"], prefix, seen)
+            yield from self._fields(node["items"], prefixes, seen)
         elif kind == "map":
-            yield from self._tagged(node["values"], prefix, seen)
+            yield from self._fields(node["values"], prefixes, seen)
         elif kind in ("record", "error") and node["name"] not in seen:
             inner = seen | {node["name"]}
             for field in node["fields"]:
-                path = f"{prefix}.{field['name']}" if prefix else field["name"]
-                tags = field.get(TAGS_KEY)
-                if tags:
-                    yield TaggedField(path, tuple(tags))
-                yield from self._tagged(field["type"], path, inner)
+                names = (field["name"], *field.get("aliases", ()))
+                spelled = (f"{p}.{n}" if p else n for p in prefixes for n in names)
+                paths = tuple(dict.fromkeys(spelled))[:_MAX_ALIAS_PATHS]
+                yield paths, field
+                yield from self._fields(field["type"], paths, inner)
 
 
 def parse_avro(text: str, references: Mapping[str, str] | None = None) -> AvroSchema:

@@ -93,9 +93,17 @@ class JsonSchema(ParsedSchema):
         return document
 
     def tagged_fields(self) -> list[TaggedField]:
-        return list(self._tagged(self.document, "", frozenset()))
+        return [
+            TaggedField(path, tags) for path, tags in self._properties(self.document, "", frozenset()) if tags
+        ]
 
-    def _tagged(self, node: Json, prefix: str, seen: frozenset[str]) -> Iterator[TaggedField]:
+    def field_keys(self) -> dict[str, tuple[str, ...]]:
+        return {path: (path,) for path, _ in self._properties(self.document, "", frozenset())}
+
+    def _properties(
+        self, node: Json, prefix: str, seen: frozenset[str]
+    ) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each property (path, tags) in document order, nested ones after their parent."""
         if isinstance(node, dict) and isinstance(node.get("$ref"), str):
             if node["$ref"] in seen:
                 return
@@ -111,17 +119,16 @@ class JsonSchema(ParsedSchema):
                 tags = (sub.get(TAGS_KEY) if isinstance(sub, dict) else None) or (
                     target.get(TAGS_KEY) if isinstance(target, dict) else None
                 )
-                if isinstance(tags, list) and tags:
-                    yield TaggedField(path, tuple(str(tag) for tag in tags))
-                yield from self._tagged(sub, path, seen)
+                yield path, tuple(str(tag) for tag in tags) if isinstance(tags, list) else ()
+                yield from self._properties(sub, path, seen)
         items = node.get("items")
         if isinstance(items, dict):
-            yield from self._tagged(items, prefix, seen)
+            yield from self._properties(items, prefix, seen)
         for keyword in ("allOf", "anyOf", "oneOf"):
             branches = node.get(keyword)
             if isinstance(branches, list):
                 for branch in branches:
-                    yield from self._tagged(branch, prefix, seen)
+                    yield from self._properties(branch, prefix, seen)
 
 
 def parse_json_schema(text: str, references: Mapping[str, str] | None = None) -> JsonSchema:

@@ -48,6 +48,14 @@ class ParsedSchema(ABC):
     def tagged_fields(self) -> list[TaggedField]:
         """Fields carrying classification tags, in schema order."""
 
+    @abstractmethod
+    def field_keys(self) -> dict[str, tuple[str, ...]]:
+        """Every field's path and the keys under which an earlier version's field is read into it.
+
+        The first key is the field's own; later ones are the keys it also answers to (Avro aliases). Two
+        versions of one schema type compare keys, so a renamed field is still the same field.
+        """
+
     def formatted(self, fmt: str | None) -> str:
         """The schema text in a requested format; the default is the text as submitted."""
         del fmt

@@ -90,27 +90,32 @@ class ProtobufSchema(ParsedSchema):
     def tagged_fields(self) -> list[TaggedField]:
         """Paths are relative to the first message (Confluent's default); other messages not reached from
         it are prefixed with their name."""
-        found: list[TaggedField] = []
+        return [TaggedField(path, field_tags(f)) for path, _, f in self._all_fields() if field_tags(f)]
+
+    def field_keys(self) -> dict[str, tuple[str, ...]]:
+        """Keys are field numbers (``#2.#1``): a renamed field keeps its number and its data."""
+        return {path: (key,) for path, key, _ in self._all_fields()}
+
+    def _all_fields(self) -> Iterator[tuple[str, str, FieldProto]]:
         reached: set[str] = set()
         for index, (name, message) in enumerate(self.top_level_messages()):
             if name in reached:
                 continue
             prefix = "" if index == 0 else message.name
-            found.extend(self._tagged(message, prefix, frozenset({name}), reached))
-        return found
+            yield from self._fields(message, prefix, prefix, frozenset({name}), reached)
 
-    def _tagged(
-        self, message: MessageProto, prefix: str, seen: frozenset[str], reached: set[str]
-    ) -> Iterator[TaggedField]:
+    def _fields(
+        self, message: MessageProto, prefix: str, key: str, seen: frozenset[str], reached: set[str]
+    ) -> Iterator[tuple[str, str, FieldProto]]:
+        """Each field (path, number key, descriptor) in order, nested messages after their field."""
         for field in message.field:
             path = f"{prefix}.{field.name}" if prefix else field.name
-            tags = field_tags(field)
-            if tags:
-                yield TaggedField(path, tags)
+            number = f"{key}.#{field.number}" if key else f"#{field.number}"
+            yield path, number, field
             target = self.messages.get(field.type_name) if field.type == TYPE_MESSAGE else None
             if target is not None and field.type_name not in seen:
                 reached.add(field.type_name)
-                yield from self._tagged(target, path, seen | {field.type_name}, reached)
+                yield from self._fields(target, path, number, seen | {field.type_name}, reached)
 
 
 def field_tags(field: FieldProto) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from registry.storage.tables import (
     outbox,
     schema_references,
     schemas,
+    semver_marks,
     subject_versions,
     subjects,
 )
@@ -233,6 +234,18 @@ def add_version(conn: Connection, subject: str, schema_id: int, semver: str) -> 
         },
     )
     return number
+
+
+def semver_mark(conn: Connection, subject: str) -> str | None:
+    """The highest semantic version ``subject`` ever issued, deleted versions included."""
+    found = conn.execute(select(semver_marks.c.semver).where(semver_marks.c.subject == subject)).scalar()
+    return None if found is None else str(found)
+
+
+def set_semver_mark(conn: Connection, subject: str, semver: str) -> None:
+    """Record ``semver`` as the highest issued; the caller holds the subject's lock and has compared."""
+    conn.execute(delete(semver_marks).where(semver_marks.c.subject == subject))
+    conn.execute(insert(semver_marks).values(subject=subject, semver=semver))
 
 
 def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[VersionRow]:

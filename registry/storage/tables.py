@@ -49,6 +49,14 @@ subject_versions = Table(
     UniqueConstraint("subject", "version", name="uq_subject_version"),
 )
 
+# The highest semantic version a subject ever issued; outlives permanent deletes (no key to ``subjects``).
+semver_marks = Table(
+    "semver_marks",
+    metadata,
+    Column("subject", String(255), primary_key=True),
+    Column("semver", String(64), nullable=False),
+)
+
 schema_references = Table(
     "schema_references",
     metadata,

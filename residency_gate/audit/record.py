@@ -1,4 +1,4 @@
-"""Audit records: decision, policy-change and finding bodies, canonical JSON, and sealing into the chain.
+"""Audit records: decision, policy-change, finding and declassification bodies, canonical JSON, sealing.
 
 A sealed record is ``body + {"seq", "prev_hash", "hash"}`` where ``hash`` is the SHA-256 hex of the RFC 8785
 canonical JSON of the record without ``hash``. Records carry field names and tags, never field values.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,10 +117,37 @@ def finding_body(kind: str, subject: str, detail: str, *, time: datetime) -> dic
     return {"kind": kind, "time": format_time(time), "subject": subject, "detail": detail}
 
 
+def declassification_body(
+    *,
+    subject: str,
+    version: int,
+    semver: str,
+    schema_id: int | None,
+    fields: Sequence[tuple[str, Sequence[str], str]],
+    actor: str,
+    time: datetime,
+) -> dict[str, Any]:
+    """A schema version that removes or weakens field tags, accepted for ``actor``: each (field, removed
+    tags, the field's path in the new version). Names and tags only, never values."""
+    return {
+        "kind": "declassification",
+        "time": format_time(time),
+        "actor": actor,
+        "subject": subject,
+        "version": version,
+        "semver": semver,
+        "schema_id": schema_id,
+        "fields": [
+            {"field": field, "removed_tags": list(removed), "now": now} for field, removed, now in fields
+        ],
+    }
+
+
 __all__ = [
     "GENESIS_HASH",
     "canonical_json",
     "decision_body",
+    "declassification_body",
     "finding_body",
     "format_time",
     "policy_change_body",

@@ -26,6 +26,8 @@ class ServiceSpec:
     kind: Kind
     module: str | None = None  # ``python -m module`` for HTTP services
     settings: type[HttpServiceSettings] | None = None
+    # (setting, service): settings that name another service's URL, which ``spine up`` fills in.
+    peers: tuple[tuple[str, str], ...] = ()
 
     def port(self, spine: SpineSettings) -> int:
         return spine.port(self.name)
@@ -37,6 +39,14 @@ class ServiceSpec:
 
     def port_env(self) -> str | None:
         return f"{self.settings.env_prefix()}PORT" if self.settings is not None else None
+
+    def peer_env(self, spine: SpineSettings) -> dict[str, str]:
+        """Environment naming the URLs of the services this one calls, e.g. the registry's gate URL."""
+        if self.settings is None:
+            return {}
+        by_name = {spec.name: spec for spec in ALL_SERVICES}
+        prefix = self.settings.env_prefix()
+        return {f"{prefix}{setting.upper()}": by_name[peer].url(spine) for setting, peer in self.peers}
 
     def exists(self) -> bool:
         """A service exists once its package can be run with ``python -m``."""
@@ -51,7 +61,9 @@ class ServiceSpec:
 BROKER = ServiceSpec("broker", Kind.BROKER)
 ALL_SERVICES: tuple[ServiceSpec, ...] = (
     BROKER,
-    ServiceSpec("registry", Kind.HTTP, "registry", RegistrySettings),
+    ServiceSpec(
+        "registry", Kind.HTTP, "registry", RegistrySettings, peers=(("residency_url", "residency-gate"),)
+    ),
     ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings),
     ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings),
 )

@@ -158,6 +158,8 @@ class Supervisor:
         port_env = spec.port_env()
         if port_env:
             env[port_env] = str(spec.port(self.spine))
+        for name, url in spec.peer_env(self.spine).items():
+            env.setdefault(name, url)
         return env
 
     def _start(self, child: Child) -> None:

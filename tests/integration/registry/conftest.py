@@ -42,9 +42,16 @@ def make_tokens(home: Path) -> Tokens:
     return Tokens(store.issue(Role.ADMIN), store.issue(Role.PRODUCER), store.issue(Role.CONSUMER))
 
 
-def build_app(home: Path, kafka: KafkaSettings | None = None, database_url: str | None = None) -> FastAPI:
+def build_app(
+    home: Path,
+    kafka: KafkaSettings | None = None,
+    database_url: str | None = None,
+    residency_url: str | None = None,
+) -> FastAPI:
     return create_app(
-        RegistrySettings(database_url=database_url), spine=SpineSettings(home=home), kafka=kafka
+        RegistrySettings(database_url=database_url, residency_url=residency_url),
+        spine=SpineSettings(home=home),
+        kafka=kafka,
     )
 
 

@@ -156,3 +156,27 @@ def test_one_version_and_a_diff_between_versions(client: TestClient) -> None:
     assert (diff["from"]["semver"], diff["to"]["semver"]) == ("1.0.0", "1.1.0")
     assert any(c["path"].endswith("note") and c["change"] == "MINOR" for c in diff["changes"]), diff
     assert client.get("/schemas/df-value/diff?from=9").json()["error_code"] == 40402
+
+
+@pytest.mark.parametrize(
+    ("subject", "message"),
+    [
+        (
+            "a\u202eb",
+            "subject 'a\\u202eb': character U+202E at position 1 cannot appear in a Kafka topic name",
+        ),
+        (" ", "subject ' ': character U+0020 at position 0 cannot appear in a Kafka topic name"),
+    ],
+)
+def test_subject_that_cannot_become_a_topic_is_refused_by_the_spine_api_only(
+    client: TestClient, subject: str, message: str
+) -> None:
+    for dry_run in (True, False):
+        refused = publish(client, subject, order(ID), "1.0.0", dryRun=dry_run)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error_code"] == 42208
+        assert refused.json()["message"] == message
+    assert client.get("/subjects").json() == []
+    confluent = client.post(f"/subjects/{subject}/versions", json={"schema": order(ID)})
+    assert confluent.status_code == 200, confluent.text
+    assert client.get("/subjects").json() == [subject]

@@ -4,7 +4,14 @@ import pytest
 
 from spine.errors import ConfigError
 from spine.headers import SCHEMA_ID, SpineHeaders, header_value
-from spine.topics import dlq_topic, governed_topic, is_internal, parse_governed_topic, validate_topic_name
+from spine.topics import (
+    dlq_topic,
+    governed_topic,
+    is_internal,
+    parse_governed_topic,
+    topic_name_problem,
+    validate_topic_name,
+)
 
 
 def test_governed_topic_names_carry_the_major_version() -> None:
@@ -35,3 +42,18 @@ def test_spine_headers_round_trip_and_always_carry_a_trace_id() -> None:
     assert decoded.trace_id
     assert len(decoded.trace_id) == 32
     assert header_value(encoded, SCHEMA_ID) == "12"
+
+
+@pytest.mark.parametrize(
+    ("topic", "problem"),
+    [
+        ("orders.placed.v1", None),
+        ("a\u202eb.v1", "character U+202E at position 1 cannot appear in a Kafka topic name"),
+        (" .v1", "character U+0020 at position 0 cannot appear in a Kafka topic name"),
+        ("", "a Kafka topic name cannot be empty"),
+        ("..", "'..' cannot be a Kafka topic name"),
+        ("x" * 250, "a Kafka topic name has at most 249 characters, this one has 250"),
+    ],
+)
+def test_topic_name_problem_names_the_first_illegal_character(topic: str, problem: str | None) -> None:
+    assert topic_name_problem(topic) == problem

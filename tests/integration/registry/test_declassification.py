@@ -1,0 +1,202 @@
+"""Removing or weakening a field's tags is a governance change: security or admin only, audited by the
+residency gate before the version commits, failing closed — on the spine API and on Confluent's (through
+confluent-kafka's own SchemaRegistryClient). A real registry and a real gate share one token store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from spine.auth import Role
+from tests.integration.registry.conftest import build_app, make_tokens, serve_in_thread
+from tests.integration.residency_gate.gate import Gate, start_gate
+
+pytestmark = pytest.mark.integration
+
+SUBJECT = "sales.customers-value"
+
+
+def customer(*email_tags: str, name: str = "email", aliases: tuple[str, ...] = ()) -> str:
+    email: dict[str, Any] = {"name": name, "type": "string"}
+    if email_tags:
+        email["confluent:tags"] = list(email_tags)
+    if aliases:
+        email["aliases"] = list(aliases)
+    fields = [{"name": "id", "type": "string"}, email]
+    return json.dumps({"type": "record", "name": "Customer", "namespace": "sales", "fields": fields})
+
+
+@dataclass
+class Spine:
+    registry: str
+    gate: Gate
+    server: uvicorn.Server
+    clients: list[SchemaRegistryClient] = field(default_factory=list)
+
+    def token(self, role: Role) -> str:
+        return self.gate.tokens[role]
+
+    def publish(self, schema: str, role: Role, version: str | None = None) -> httpx.Response:
+        return httpx.post(
+            f"{self.registry}/schemas/{SUBJECT}",
+            json={"schema": schema, "version": version},
+            headers={"Authorization": f"Bearer {self.token(role)}"},
+            timeout=30,
+        )
+
+    def versions(self) -> list[int]:
+        answer = httpx.get(f"{self.registry}/subjects/{SUBJECT}/versions", timeout=30)
+        return list(answer.json()) if answer.status_code == 200 else []
+
+    def declassification_records(self) -> list[dict[str, Any]]:
+        records = self.gate.get("/v1/audit", role=Role.SECURITY, params={"limit": 1000}).json()["records"]
+        return [r for r in records if r["kind"] == "declassification"]
+
+    def sr_client(self, role: Role) -> SchemaRegistryClient:
+        client = SchemaRegistryClient(
+            {
+                "url": self.registry,
+                "bearer.auth.credentials.source": "STATIC_TOKEN",
+                "bearer.auth.token": self.token(role),
+                "bearer.auth.logical.cluster": "spine",
+            }
+        )
+        self.clients.append(client)
+        return client
+
+
+def run_registry(home: Path, residency_url: str | None) -> tuple[str, uvicorn.Server]:
+    url, server, _thread = serve_in_thread(build_app(home, residency_url=residency_url))
+    return url, server
+
+
+@pytest.fixture
+def spine(tmp_path: Path) -> Iterator[Spine]:
+    gate = start_gate(tmp_path)
+    url, server = run_registry(tmp_path, gate.url)
+    try:
+        running = Spine(url, gate, server)
+        yield running
+    finally:
+        for client in running.clients:
+            client.close()
+        server.should_exit = True
+        gate.stop()
+
+
+def test_producer_cannot_declassify_on_the_spine_api_and_the_refusal_names_field_and_tag(
+    spine: Spine,
+) -> None:
+    assert spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0").status_code == 200
+    for weaker in (customer(), customer("PII")):
+        refused = spine.publish(weaker, Role.PRODUCER)
+        assert refused.status_code == 403, refused.text
+        body = refused.json()
+        assert body["error_code"] == 40310
+        assert "field 'email' loses tag PII.email" in body["message"]
+        assert body["problems"][0]["path"] == "email"
+    assert spine.versions() == [1]
+    assert spine.declassification_records() == []
+    stronger = spine.publish(customer("PII.email", "PII.contact"), Role.PRODUCER)
+    assert (stronger.status_code, stronger.json()["change"]) == (200, "PATCH")
+
+
+def test_renaming_a_field_with_an_alias_cannot_launder_its_tag(spine: Spine) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    laundered = spine.publish(customer(name="contact", aliases=("email",)), Role.PRODUCER, "2.0.0")
+    assert (laundered.status_code, laundered.json()["error_code"]) == (403, 40310), laundered.text
+    assert "renamed to 'contact'" in laundered.json()["message"]
+
+
+def test_producer_cannot_launder_a_tag_through_a_soft_delete(spine: Spine) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    deleted = httpx.delete(
+        f"{spine.registry}/subjects/{SUBJECT}",
+        headers={"Authorization": f"Bearer {spine.token(Role.PRODUCER)}"},
+        timeout=30,
+    )
+    assert deleted.status_code == 200
+    refused = spine.publish(customer(), Role.PRODUCER)
+    assert (refused.status_code, refused.json()["error_code"]) == (403, 40310), refused.text
+
+
+def test_security_declassification_is_audited_in_the_residency_log_before_it_commits(spine: Spine) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    accepted = spine.publish(customer("PII"), Role.SECURITY)
+    assert accepted.status_code == 200, accepted.text
+    body = accepted.json()
+    [record] = spine.declassification_records()
+    assert {k: record[k] for k in ("subject", "version", "semver", "schema_id", "actor")} == {
+        "subject": SUBJECT,
+        "version": body["version"],
+        "semver": body["semver"],
+        "schema_id": body["id"],
+        "actor": "test-security",
+    }
+    assert record["fields"] == [{"field": "email", "removed_tags": ["PII.email"], "now": "email"}]
+    assert "@" not in json.dumps(record)
+
+
+def test_declassification_fails_closed_when_the_gate_is_down_or_not_configured(
+    spine: Spine, tmp_path: Path
+) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    spine.gate.stop()
+    down = spine.publish(customer(), Role.ADMIN)
+    assert (down.status_code, down.json()["error_code"]) == (503, 50310), down.text
+    assert "unreachable" in down.json()["message"]
+    assert spine.versions() == [1]
+    url, server = run_registry(tmp_path, None)
+    try:
+        unset = httpx.post(
+            f"{url}/schemas/{SUBJECT}",
+            json={"schema": customer()},
+            headers={"Authorization": f"Bearer {spine.token(Role.ADMIN)}"},
+            timeout=30,
+        )
+    finally:
+        server.should_exit = True
+    assert (unset.status_code, unset.json()["error_code"]) == (503, 50310), unset.text
+    assert "no residency gate is configured" in unset.json()["message"]
+
+
+def test_gate_refusing_the_audit_refuses_the_declassification(tmp_path: Path) -> None:
+    """A gate with its own token store does not know the caller: the registry refuses, commits nothing."""
+    gate = start_gate(tmp_path / "gate")
+    url, server = run_registry(tmp_path / "registry", gate.url)
+    try:
+        tokens = make_tokens(tmp_path / "registry")
+        headers = tokens.header("admin")
+        first = httpx.post(
+            f"{url}/schemas/{SUBJECT}", json={"schema": customer("PII.email")}, headers=headers
+        )
+        assert first.status_code == 200, first.text
+        refused = httpx.post(f"{url}/schemas/{SUBJECT}", json={"schema": customer()}, headers=headers)
+        assert (refused.status_code, refused.json()["error_code"]) == (403, 40311), refused.text
+        assert "refused to audit" in refused.json()["message"]
+        assert httpx.get(f"{url}/subjects/{SUBJECT}/versions").json() == [1]
+    finally:
+        server.should_exit = True
+        gate.stop()
+
+
+def test_confluent_client_producer_cannot_declassify_but_security_can(spine: Spine) -> None:
+    producer = spine.sr_client(Role.PRODUCER)
+    producer.register_schema(SUBJECT, Schema(customer("PII.email"), "AVRO"))
+    with pytest.raises(SchemaRegistryError) as refused:
+        producer.register_schema(SUBJECT, Schema(customer(), "AVRO"))
+    assert (refused.value.http_status_code, refused.value.error_code) == (403, 40310)
+    assert "PII.email" in refused.value.error_message
+    assert spine.declassification_records() == []
+    schema_id = spine.sr_client(Role.SECURITY).register_schema(SUBJECT, Schema(customer(), "AVRO"))
+    [record] = spine.declassification_records()
+    assert (record["schema_id"], record["version"], record["actor"]) == (schema_id, 2, "test-security")
