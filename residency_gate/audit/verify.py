@@ -135,9 +135,11 @@ def _check_published(own: Sequence[Checkpoint], published: Sequence[Checkpoint])
 
 def _check_tail(count: int, covered: int) -> None:
     if count > covered:
+        many = "records" if count - covered > 1 else "record"
+        are = "are" if count - covered > 1 else "is"
         raise _BrokenError(
             covered,
-            f"{count - covered} records (seq {covered}..{count - 1}) are not covered by a signed checkpoint",
+            f"{count - covered} {many} (seq {covered}..{count - 1}) {are} not covered by a signed checkpoint",
         )
 
 
