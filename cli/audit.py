@@ -179,6 +179,12 @@ def verify(
         source = api.url
     late = max(0, len(records) - signed.tree_size)
     published = _published(key, skip_published)
+    if published == [] and cps:
+        _warn(
+            f"{AUDIT} holds none of this gate's checkpoints although its database has {len(cps)}: only the "
+            "database's checkpoints were checked (was the topic deleted or the broker reset, or does the "
+            "gate publish to another broker?)"
+        )
     report = verify_log(
         records[: signed.tree_size],
         [*cps, signed],
