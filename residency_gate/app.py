@@ -302,9 +302,15 @@ def create_app(
         return {"checkpoints": await run_in_threadpool(service.checkpoints)}
 
     @app.post("/v1/audit/checkpoints")
-    async def sign_checkpoint_now(_: Principal = Depends(security)) -> dict[str, Any]:
-        checkpoint = await run_in_threadpool(service.checkpoint)
-        return {"signed": checkpoint is not None, "checkpoints": await run_in_threadpool(service.checkpoints)}
+    async def sign_checkpoint_now(_: Principal = Depends(security), force: bool = False) -> dict[str, Any]:
+        """Sign the log as the gate holds it now; ``force`` signs even when nothing was added (and says
+        what it signed), which is how online verification covers the newest records."""
+        checkpoint = await run_in_threadpool(lambda: service.checkpoint(force=force))
+        return {
+            "signed": checkpoint is not None,
+            "checkpoint": checkpoint.to_dict() if checkpoint is not None else None,
+            "checkpoints": await run_in_threadpool(service.checkpoints),
+        }
 
     @app.get("/v1/audit/public-key")
     async def public_key() -> dict[str, str]:

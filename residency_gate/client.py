@@ -185,8 +185,10 @@ class GateApi(OwnsHttpClient):
     def checkpoints(self) -> list[dict[str, Any]]:
         return list(self.request("GET", "/v1/audit/checkpoints")["checkpoints"])
 
-    def sign_checkpoint(self) -> list[dict[str, Any]]:
-        return list(self.request("POST", "/v1/audit/checkpoints")["checkpoints"])
+    def sign_checkpoint(self, *, force: bool = False) -> dict[str, Any]:
+        """Ask the gate to sign now: ``{"signed", "checkpoint", "checkpoints"}`` (needs security or admin)."""
+        params = {"force": "true"} if force else None
+        return dict(self.request("POST", "/v1/audit/checkpoints", params=params))
 
     def public_key(self) -> dict[str, str]:
         return dict(self.request("GET", "/v1/audit/public-key"))

@@ -3,7 +3,8 @@
 Every decision, policy change, quarantine and scan finding is appended to the audit log under one writer
 lock and in one transaction (which also fills the outbox), so ``seq`` stays contiguous under concurrent
 requests and nothing is answered that was not recorded. Checkpoints are signed from a running Merkle
-accumulator. HTTP lives in :mod:`residency_gate.app`; evaluation itself in :mod:`residency_gate.evaluate`.
+accumulator, stored, and queued for ``_spine.audit`` in one transaction. HTTP lives in
+:mod:`residency_gate.app`; evaluation itself in :mod:`residency_gate.evaluate`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from residency_gate.audit import (
     GENESIS_HASH,
     Checkpoint,
     canonical_json,
+    checkpoint_message,
     decision_body,
     declassification_body,
     finding_body,
@@ -390,6 +392,8 @@ class GateService:
         with self._write() as conn:
             if audit_log.last_checkpoint_size(conn) < checkpoint.tree_size:
                 audit_log.insert_checkpoint(conn, checkpoint.to_dict())
+                # Published in the same transaction: a copy outside the database an attacker must also reach.
+                audit_log.enqueue(conn, AUDIT, [checkpoint_message(checkpoint)], checkpoint.time)
         self._checkpointed = checkpoint.tree_size
         logger.debug("signed checkpoint at tree size %d", checkpoint.tree_size)
         return checkpoint

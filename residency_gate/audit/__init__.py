@@ -4,7 +4,10 @@ Pure functions over records and keys; storing, publishing and scheduling checkpo
 """
 
 from residency_gate.audit.checkpoint import (
+    CHECKPOINT_KIND,
     Checkpoint,
+    checkpoint_from_message,
+    checkpoint_message,
     checkpoint_signature_problem,
     sign_checkpoint,
     sign_root,
@@ -41,6 +44,7 @@ from residency_gate.audit.record import (
 from residency_gate.audit.verify import VerifyReport, verify_log
 
 __all__ = [
+    "CHECKPOINT_KIND",
     "CSV_COLUMNS",
     "EMPTY_ROOT",
     "GENESIS_HASH",
@@ -48,6 +52,8 @@ __all__ = [
     "MerkleAccumulator",
     "VerifyReport",
     "canonical_json",
+    "checkpoint_from_message",
+    "checkpoint_message",
     "checkpoint_signature_problem",
     "decision_body",
     "declassification_body",

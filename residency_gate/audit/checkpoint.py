@@ -1,13 +1,16 @@
 """Signed checkpoints: an Ed25519 signature over the RFC 6962 root of the first ``tree_size`` audit records.
 
 The signed message is the RFC 8785 canonical JSON of ``{"key_id", "root_hash", "time", "tree_size"}``; the
-signature is base64 (standard alphabet, padded). Checkpoints are kept apart from the log they cover.
+signature is base64 (standard alphabet, padded). Checkpoints are kept apart from the log they cover, and
+each one is also published to ``_spine.audit`` as :func:`checkpoint_message` (key
+``checkpoint:<key_id>:<tree_size>``, value the checkpoint plus ``"kind": "checkpoint"``), next to the records.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from residency_gate.errors import AuditError
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_KEYS = frozenset({"tree_size", "root_hash", "time", "key_id", "signature"})
+CHECKPOINT_KIND = "checkpoint"  # the ``kind`` of a checkpoint on _spine.audit; no audit record has it
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,28 @@ class Checkpoint:
         return cls(size, data["root_hash"], data["time"], data["key_id"], data["signature"])
 
 
+def checkpoint_message(checkpoint: Checkpoint) -> tuple[str, str]:
+    """The (key, value) a checkpoint is published under on ``_spine.audit``."""
+    key = f"{CHECKPOINT_KIND}:{checkpoint.key_id}:{checkpoint.tree_size}"
+    value = canonical_json({"kind": CHECKPOINT_KIND, **checkpoint.to_dict()}).decode("utf-8")
+    return key, value
+
+
+def checkpoint_from_message(value: bytes | None) -> Checkpoint | None:
+    """The checkpoint a ``_spine.audit`` message carries, or None for a record (or anything else).
+
+    A message that says it is a checkpoint but is not a well-formed one raises ``AuditError``: someone
+    wrote it to the audit topic, and a verifier must not quietly skip it.
+    """
+    try:
+        data = json.loads(value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
+        return None
+    return Checkpoint.from_dict({k: v for k, v in data.items() if k != "kind"})
+
+
 def sign_root(tree_size: int, root: bytes, private_key_pem: bytes, *, time: datetime) -> Checkpoint:
     """Sign an already computed root (the service keeps a running :class:`MerkleAccumulator`)."""
     key = load_private_key(private_key_pem)
@@ -100,4 +126,12 @@ def checkpoint_signature_problem(checkpoint: Checkpoint, public_key_pem_bytes: b
     return None
 
 
-__all__ = ["Checkpoint", "checkpoint_signature_problem", "sign_checkpoint", "sign_root"]
+__all__ = [
+    "CHECKPOINT_KIND",
+    "Checkpoint",
+    "checkpoint_from_message",
+    "checkpoint_message",
+    "checkpoint_signature_problem",
+    "sign_checkpoint",
+    "sign_root",
+]

@@ -4,6 +4,7 @@ from spine.kafka.admin import Admin, TopicDescription, TopicSpec
 from spine.kafka.consumer import Consumer
 from spine.kafka.errors import KafkaClientError, KafkaUnavailableError
 from spine.kafka.producer import DeliveryFuture, Producer, RecordMetadata
+from spine.kafka.reader import read_topic
 
 __all__ = [
     "Admin",
@@ -15,4 +16,5 @@ __all__ = [
     "RecordMetadata",
     "TopicDescription",
     "TopicSpec",
+    "read_topic",
 ]

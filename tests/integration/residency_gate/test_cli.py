@@ -71,7 +71,7 @@ def exported(gate: Gate, spine_cli: CliRunner, tmp_path: Path) -> Path:
     return make_export(gate, spine_cli, tmp_path / "export")
 
 
-def verify_file(runner: CliRunner, records: Path) -> Any:
+def verify_file(runner: CliRunner, records: Path, *extra: str) -> Any:
     return run(
         runner,
         "audit",
@@ -82,6 +82,7 @@ def verify_file(runner: CliRunner, records: Path) -> Any:
         str(records.with_name("audit.checkpoints.jsonl")),
         "--public-key",
         str(records.with_name("audit.public-key.pem")),
+        *extra,
     )
 
 
@@ -93,14 +94,19 @@ def write(path: Path, content: list[str]) -> None:
     path.write_text("".join(line + "\n" for line in content), encoding="utf-8")
 
 
-def test_an_exported_log_verifies_offline_and_over_the_service(spine_cli: CliRunner, exported: Path) -> None:
+def test_an_exported_log_verifies_offline_and_over_the_service(
+    spine_cli: CliRunner, exported: Path, kafka_settings: KafkaSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert len(lines(exported)) == 10
     result = verify_file(spine_cli, exported)
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+    monkeypatch.setenv("SPINE_KAFKA_BOOTSTRAP", kafka_settings.bootstrap_or_raise())
     over_service = run(spine_cli, "audit", "verify", "--json")
     assert over_service.exit_code == 0, over_service.output
-    assert json.loads(over_service.output)["ok"] is True
+    assert json.loads(over_service.stdout)["ok"] is True
+    # this gate has no broker, so nothing of its own is on _spine.audit: said, not passed over in silence
+    assert "holds none of this gate's checkpoints" in over_service.stderr
 
 
 def test_an_edited_record_is_tampered_and_named(spine_cli: CliRunner, exported: Path) -> None:
@@ -136,7 +142,37 @@ def test_a_truncated_tail_is_tampered_and_named(spine_cli: CliRunner, exported: 
     write(exported, lines(exported)[:8])
     result = verify_file(spine_cli, exported)
     assert result.exit_code == 1
-    assert "record seq 8" in result.output
+    # the only checkpoint covers all ten records: none of the eight left is proven
+    assert "record seq 0" in result.output
+    assert "2 records are gone" in result.output
+
+
+def test_an_emptied_checkpoints_file_leaves_the_whole_log_unsigned(
+    spine_cli: CliRunner, exported: Path
+) -> None:
+    write(exported.with_name("audit.checkpoints.jsonl"), [])
+    result = verify_file(spine_cli, exported)
+    assert result.exit_code == 1
+    assert "10 records (seq 0..9) are not covered by a signed checkpoint" in result.output
+    allowed = verify_file(spine_cli, exported, "--allow-unsigned-tail")
+    assert allowed.exit_code == 0, allowed.output
+    assert "WARNING" in allowed.output
+    assert "10 records (seq 0..9) are NOT covered by a signed checkpoint" in allowed.output
+
+
+def test_a_trimmed_checkpoints_file_leaves_an_unsigned_tail(spine_cli: CliRunner, tmp_path: Path) -> None:
+    fine = start_gate(tmp_path / "fine", checkpoint_every=2)
+    try:
+        exported = make_export(fine, spine_cli, tmp_path / "fine-export")
+    finally:
+        fine.stop()
+    checkpoints = exported.with_name("audit.checkpoints.jsonl")
+    assert [json.loads(c)["tree_size"] for c in lines(checkpoints)] == [4, 7, 10]
+    write(checkpoints, lines(checkpoints)[:1])
+    result = verify_file(spine_cli, exported, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["unverified_tail"] == 6
+    assert "6 records (seq 4..9) are not covered" in result.output
 
 
 def test_a_fully_rewritten_chain_is_caught_by_the_signed_checkpoints(

@@ -73,38 +73,68 @@ def _truncate(records: Records) -> Records:
     return records[:5]
 
 
+def _delete_and_renumber(records: Records) -> Records:
+    bodies = [{k: v for k, v in r.items() if k not in ("seq", "prev_hash", "hash")} for r in records]
+    del bodies[5]
+    return _chain(bodies)
+
+
 def _recompute(records: Records) -> Records:
     bodies = [{k: v for k, v in r.items() if k not in ("seq", "prev_hash", "hash")} for r in records]
     bodies[2]["detail"] = "rewritten"
     return _chain(bodies)
 
 
-def _run(tmp_path: Path, records: Records, forge_signature: bool = False) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path,
+    records: Records,
+    *options: str,
+    forge_signature: bool = False,
+    sizes: tuple[int, ...] = (4, 7, 9),
+) -> subprocess.CompletedProcess[str]:
+    """Run the document's verifier on ``records`` with checkpoints of the original log at ``sizes``."""
     original = _chain(_bodies())
-    checkpoints = [sign_checkpoint(original[:size], KEY, time=T0) for size in (4, 7)]
+    checkpoints = [sign_checkpoint(original[:size], KEY, time=T0) for size in sizes]
     if forge_signature:
         checkpoints[0] = sign_checkpoint(original[:4], generate_private_key_pem(), time=T0)
     (tmp_path / "verify_audit.py").write_text(_script(), encoding="utf-8")
-    (tmp_path / "audit-public.pem").write_bytes(public_key_pem(KEY))
+    (tmp_path / "audit.public-key.pem").write_bytes(public_key_pem(KEY))
     write_jsonl(tmp_path / "audit.jsonl", records)
-    write_checkpoints(tmp_path / "checkpoints.jsonl", checkpoints)
-    assert verify_log(records, checkpoints, public_key_pem(KEY)).ok is (
-        records == original and not forge_signature
-    )
-    return subprocess.run(
-        [sys.executable, "verify_audit.py", "audit.jsonl", "checkpoints.jsonl", "audit-public.pem"],
+    write_checkpoints(tmp_path / "audit.checkpoints.jsonl", checkpoints)
+    allow = "--allow-unsigned-tail" in options
+    gate_says = verify_log(records, checkpoints, public_key_pem(KEY), allow_unsigned_tail=allow).ok
+    files = ["audit.jsonl", "audit.checkpoints.jsonl", "audit.public-key.pem"]
+    result = subprocess.run(
+        [sys.executable, "verify_audit.py", *files, *options],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
+    assert (result.returncode == 0) is gate_says, "the documented verifier and the gate disagree"
+    return result
 
 
 def test_documented_verifier_accepts_an_intact_log(tmp_path: Path) -> None:
     result = _run(tmp_path, _chain(_bodies()))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == "OK: 9 records, 2 checkpoints, 2 unverified"
+    assert result.stdout.strip() == "OK: 9 records, 3 checkpoints, 0 unsigned"
+
+
+def test_documented_verifier_fails_an_unsigned_tail_unless_allowed(tmp_path: Path) -> None:
+    result = _run(tmp_path, _chain(_bodies()), sizes=(4, 7))
+    assert result.returncode == 1
+    assert "2 records (seq 7..8) are not covered by a signed checkpoint" in result.stdout
+    allowed = _run(tmp_path, _chain(_bodies()), "--allow-unsigned-tail", sizes=(4, 7))
+    assert allowed.returncode == 0, allowed.stdout
+    assert allowed.stdout.strip() == "OK: 9 records, 2 checkpoints, 2 unsigned"
+
+
+def test_documented_verifier_fails_a_log_with_no_checkpoints(tmp_path: Path) -> None:
+    result = _run(tmp_path, _chain(_bodies()), sizes=())
+    assert result.returncode == 1
+    assert "9 records (seq 0..8) are not covered" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -115,6 +145,7 @@ def test_documented_verifier_accepts_an_intact_log(tmp_path: Path) -> None:
         (_reorder, "position 1 holds seq 2"),
         (_truncate, "log truncated"),
         (_recompute, "do not match the signed root"),
+        (_delete_and_renumber, "records 0..6 do not match the signed root"),
     ],
 )
 def test_documented_verifier_rejects_tampered_logs(

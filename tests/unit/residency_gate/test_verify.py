@@ -62,9 +62,9 @@ def _unseal(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if key not in ("seq", "prev_hash", "hash")}
 
 
-def test_intact_log_verifies_with_an_unverified_tail() -> None:
+def test_intact_log_with_an_unsigned_tail_verifies_only_when_the_tail_is_allowed() -> None:
     records, checkpoints = _log()
-    report = verify_log(records, checkpoints, PUBLIC)
+    report = verify_log(records, checkpoints, PUBLIC, allow_unsigned_tail=True)
     assert report.ok
     assert (report.records, report.checkpoints, report.unverified_tail) == (10, 2, 2)
     assert report.first_bad_seq is None
@@ -122,10 +122,11 @@ def test_truncated_tail_is_caught_by_the_checkpoint_size() -> None:
     records, checkpoints = _log()
     report = verify_log(records[:6], checkpoints, PUBLIC)
     assert not report.ok
-    assert report.first_bad_seq == 6
+    # records 4 and 5 are chained but no checkpoint proves them: the first record that cannot be trusted
+    assert report.first_bad_seq == 4
     assert report.problem is not None
     assert "truncated" in report.problem
-    assert "records 6..7 are gone" in report.problem
+    assert "2 records are gone, at or after record 4" in report.problem
 
 
 def test_fully_recomputed_chain_is_caught_by_the_signed_root() -> None:
@@ -133,7 +134,7 @@ def test_fully_recomputed_chain_is_caught_by_the_signed_root() -> None:
     bodies = [_unseal(r) for r in records]
     bodies[5]["detail"] = "rewritten"
     rewritten = _chain(bodies)
-    assert verify_log(rewritten, [], PUBLIC).ok, "the forged chain is internally consistent"
+    assert verify_log(rewritten, [], PUBLIC, allow_unsigned_tail=True).ok, "the forged chain is consistent"
     report = verify_log(rewritten, checkpoints, PUBLIC)
     assert not report.ok
     assert report.first_bad_seq == 4
@@ -176,10 +177,71 @@ def test_checkpoint_signature_that_is_not_base64_is_refused() -> None:
     assert "not base64" in report.problem
 
 
-def test_log_without_checkpoints_verifies_its_chain_and_reports_all_unverified() -> None:
+def test_records_after_the_last_checkpoint_fail_as_an_unsigned_tail_naming_how_many() -> None:
+    records, checkpoints = _log()
+    report = verify_log(records, checkpoints, PUBLIC)
+    assert (report.ok, report.first_bad_seq, report.unverified_tail) == (False, 8, 2)
+    assert report.problem == "2 records (seq 8..9) are not covered by a signed checkpoint"
+
+
+def test_no_checkpoints_over_a_non_empty_log_is_the_whole_log_unsigned() -> None:
     records, _ = _log()
     report = verify_log(records, [], PUBLIC)
-    assert (report.ok, report.unverified_tail) == (True, 10)
+    assert (report.ok, report.first_bad_seq, report.unverified_tail) == (False, 0, 10)
+    assert report.problem == "10 records (seq 0..9) are not covered by a signed checkpoint"
+    allowed = verify_log(records, [], PUBLIC, allow_unsigned_tail=True)
+    assert (allowed.ok, allowed.unverified_tail) == (True, 10)
+
+
+def test_an_empty_log_without_checkpoints_is_intact() -> None:
+    assert verify_log([], [], PUBLIC).ok
+
+
+def test_a_record_deleted_and_the_rest_renumbered_and_rehashed_names_the_deleted_position() -> None:
+    records = _chain(_bodies(10))
+    checkpoints = [sign_checkpoint(records[:size], PRIVATE, time=T0) for size in (5, 10)]
+    bodies = [_unseal(r) for r in records]
+    del bodies[5]
+    forged = _chain(bodies)
+    report = verify_log(forged, checkpoints, PUBLIC)
+    assert (report.ok, report.first_bad_seq) == (False, 5)
+    assert report.problem is not None
+    assert "at or after record 5" in report.problem
+
+
+def test_with_a_checkpoint_per_record_a_renumbered_deletion_is_named_exactly() -> None:
+    records = _chain(_bodies(10))
+    checkpoints = [sign_checkpoint(records[:size], PRIVATE, time=T0) for size in range(1, 11)]
+    bodies = [_unseal(r) for r in records]
+    del bodies[3]
+    report = verify_log(_chain(bodies), checkpoints, PUBLIC)
+    assert (report.ok, report.first_bad_seq) == (False, 3)
+
+
+def test_published_checkpoints_catch_a_rewrite_whose_own_checkpoints_were_deleted() -> None:
+    records, checkpoints = _log()
+    bodies = [_unseal(r) for r in records]
+    bodies[6]["detail"] = "rewritten"
+    forged = _chain(bodies)
+    assert verify_log(forged, [], PUBLIC, allow_unsigned_tail=True).ok, "the forgery is consistent alone"
+    report = verify_log(forged, [], PUBLIC, published=checkpoints)
+    assert (report.ok, report.first_bad_seq, report.published_checkpoints) == (False, 4, 2)
+
+
+def test_published_checkpoints_missing_from_the_log_are_named_as_deleted() -> None:
+    records, checkpoints = _log()
+    report = verify_log(records, checkpoints[:1], PUBLIC, published=checkpoints, allow_unsigned_tail=True)
+    assert (report.ok, report.first_bad_seq) == (False, None)
+    assert report.problem == (
+        "1 published checkpoint (tree_size 8) is missing from the log's own checkpoints: it was deleted"
+    )
+
+
+def test_a_log_matching_its_published_checkpoints_verifies_and_counts_them() -> None:
+    records, checkpoints = _log()
+    report = verify_log(records[:8], checkpoints, PUBLIC, published=checkpoints)
+    assert (report.ok, report.published_checkpoints, report.unverified_tail) == (True, 2, 0)
+    assert verify_log(records[:8], checkpoints, PUBLIC).published_checkpoints is None
 
 
 def test_record_without_seq_is_named_by_position() -> None:
@@ -195,7 +257,7 @@ def test_exported_jsonl_and_checkpoints_round_trip_and_verify(tmp_path: Path) ->
     write_checkpoints(tmp_path / "checkpoints.jsonl", checkpoints)
     assert read_jsonl(tmp_path / "audit.jsonl") == records
     assert read_checkpoints(tmp_path / "checkpoints.jsonl") == checkpoints
-    assert verify_log(read_jsonl(tmp_path / "audit.jsonl"), checkpoints, PUBLIC).ok
+    assert verify_log(read_jsonl(tmp_path / "audit.jsonl"), checkpoints, PUBLIC, allow_unsigned_tail=True).ok
 
 
 def test_bad_jsonl_line_is_named(tmp_path: Path) -> None:
