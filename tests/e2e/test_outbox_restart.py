@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from registry.events import decode_event, event_schema
+from spine.broker import free_port
 from spine.kafka import Admin, Consumer
 from spine.settings import DEFAULT_PORTS, KafkaSettings
 from spine.topics import AUDIT, SCHEMAS
@@ -148,3 +149,31 @@ def test_events_enqueued_from_a_broker_kill_on_arrive_after_the_supervisor_resta
     status = services(home)
     assert status["registry"]["status"] == "healthy", status["registry"]
     assert status["residency-gate"]["status"] == "healthy", status["residency-gate"]
+
+
+def test_spine_status_shows_a_service_whose_outbox_waits_too_long_as_degraded_with_the_reason(
+    home: Path,
+) -> None:
+    offset = free_offset()
+    dead_broker = f"127.0.0.1:{free_port()}"
+    env = {"SPINE_KAFKA_BOOTSTRAP": dead_broker, "SPINE_OUTBOX_DEGRADED_AFTER_S": "0.5"}
+    up = spine("up", "--detach", "--port-offset", str(offset), home=home, env=env)
+    assert up.returncode == 0, up.stderr + up.stdout
+    token = (home / "auth" / "admin.token").read_text().strip()
+    registry = f"http://127.0.0.1:{DEFAULT_PORTS['registry'] + offset}"
+    answer = httpx.post(
+        f"{registry}/subjects/degraded-value/versions",
+        json={"schema": SCHEMA},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    time.sleep(1.0)
+    status = spine("status", "--json", home=home, env=env)
+    table = spine("status", home=home, env=env)
+    rows = {s["name"]: s for s in json.loads(status.stdout)}
+    assert status.returncode == 1
+    assert rows["registry"]["status"] == "degraded"
+    assert rows["registry"]["healthy"] is False
+    assert "outbox relay registry degraded: 1 pending" in rows["registry"]["reason"]
+    assert "degraded: outbox relay registry degraded" in table.stdout
