@@ -16,7 +16,7 @@ import typer
 
 from cli.common import console, err_console, fail, handle_errors, print_json, print_table
 from spine.errors import ExitCode, UnavailableError
-from spine.runtime.health import healthy
+from spine.runtime.health import Health, HealthStatus, health
 from spine.runtime.services import planned_services
 from spine.runtime.state import (
     SpineState,
@@ -50,13 +50,34 @@ def _running_state(spine: SpineSettings) -> SpineState | None:
     return state
 
 
+def _probe(kind: str, url: str, pid: int | None) -> Health:
+    return health(kind, url) if pid is not None else Health(HealthStatus.DOWN, "not running")
+
+
 def _rows(state: SpineState) -> list[dict[str, Any]]:
     with ThreadPoolExecutor(max_workers=max(1, len(state.services))) as pool:
-        health = list(pool.map(lambda s: s.pid is not None and healthy(s.kind, s.url), state.services))
+        found = list(pool.map(lambda s: _probe(s.kind, s.url, s.pid), state.services))
     return [
-        {"name": s.name, "url": s.url, "pid": s.pid, "healthy": ok, "restarts": s.restarts, "log": s.log}
-        for s, ok in zip(state.services, health, strict=True)
+        {
+            "name": s.name,
+            "url": s.url,
+            "pid": s.pid,
+            "healthy": h.ok,
+            "status": str(h.status),
+            "reason": h.reason,
+            "restarts": s.restarts,
+            "log": s.log,
+        }
+        for s, h in zip(state.services, found, strict=True)
     ]
+
+
+_STATUS_STYLE = {"healthy": "[green]healthy[/]", "degraded": "[yellow]degraded[/]", "down": "[red]down[/]"}
+
+
+def _health_cell(row: dict[str, Any]) -> str:
+    cell = _STATUS_STYLE.get(row["status"], row["status"])
+    return f"{cell}: {row['reason']}" if row["reason"] and not row["healthy"] else cell
 
 
 def _print_rows(rows: list[dict[str, Any]], title: str) -> None:
@@ -68,7 +89,7 @@ def _print_rows(rows: list[dict[str, Any]], title: str) -> None:
                 r["name"],
                 r["url"],
                 r["pid"] or "-",
-                "[green]healthy[/]" if r["healthy"] else "[red]down[/]",
+                _health_cell(r),
                 r["restarts"],
             ]
             for r in rows
@@ -160,7 +181,9 @@ def _follow(proc: subprocess.Popen[bytes]) -> None:
 
 @handle_errors
 def status(
-    as_json: bool = typer.Option(False, "--json", help="One object per service: name, url, pid, healthy."),
+    as_json: bool = typer.Option(
+        False, "--json", help="One object per service: name, url, pid, healthy, status, reason."
+    ),
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Show every service, its URL, pid and health. Exit 1 if any is unhealthy, 3 if none is running."""

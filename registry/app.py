@@ -13,14 +13,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from registry.api.confluent import CachedSchemaById, confluent_router
 from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
 from registry.api.spine import spine_router
+from registry.events import events_topic_spec
 from registry.gate_audit import GateAudit
-from registry.outbox import OutboxRelay
 from registry.service import RegistryService
 from registry.storage import Database, sqlite_url
 from registry.storage.cache import IdCache
+from spine import outbox
 from spine.auth import TokenStore
 from spine.http import install_common
-from spine.settings import KafkaSettings, RegistrySettings, SpineSettings
+from spine.settings import KafkaSettings, OutboxSettings, RegistrySettings, SpineSettings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,11 @@ def create_app(
     *,
     spine: SpineSettings | None = None,
     kafka: KafkaSettings | None = None,
+    outbox_settings: OutboxSettings | None = None,
 ) -> FastAPI:
     """The registry app; migrations run here, the outbox relay starts with the app's lifespan."""
     spine = spine or SpineSettings()
+    relaying = outbox_settings or load_settings(OutboxSettings)
     db = Database(settings.database_url or sqlite_url(spine.home))
     db.migrate()
     gate = (
@@ -61,9 +64,23 @@ def create_app(
         logger.warning("no residency gate configured: every declassification will be refused")
     service = RegistryService(db, audit=gate.record if gate is not None else None)
     tokens = TokenStore(spine.tokens_path)
-    relay = OutboxRelay(db, kafka) if kafka is not None and kafka.bootstrap else None
-    if relay is None:
+    relay = None
+    if kafka is not None and kafka.bootstrap:
+        relay = outbox.OutboxRelay(
+            db.engine,
+            kafka,
+            name="registry",
+            topics={service.events_topic: events_topic_spec(service.events_topic)},
+            delivery_timeout_s=relaying.delivery_timeout_s,
+            max_backoff_s=relaying.max_backoff_s,
+        )
+        db.on_commit = relay.wake
+    else:
         logger.warning("no Kafka bootstrap configured: schema events wait in the outbox")
+
+    def outbox_stats() -> outbox.OutboxStats:
+        with db.read() as conn:
+            return outbox.stats(conn)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,17 +109,21 @@ def create_app(
 
     encoded_by_id: IdCache[bytes] = IdCache(capacity=4096)
     app.add_middleware(CachedSchemaById, cache=encoded_by_id)  # first added: inside metrics and body limit
-    install_common(
+    metrics = install_common(
         app,
         service="registry",
         rules=ERROR_RULES,
-        ready_checks=[database_ready],
+        ready_checks=[
+            database_ready,
+            outbox.outbox_ready_check("registry", outbox_stats, relaying.degraded_after_s),
+        ],
         validation_error_code=42200,
         not_found_code=404,
         media_type=MEDIA_TYPE,
         max_body_bytes=settings.max_body_bytes,
         body_for=error_body_for,
     )
+    outbox.register_outbox_metrics(metrics, "registry", outbox_stats)
     app.include_router(confluent_router(service, tokens, encoded_by_id=encoded_by_id))
     app.include_router(spine_router(service, tokens))
     app.add_middleware(ConfluentContentTypes)

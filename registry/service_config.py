@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel
+from registry.events import encode_event, event_schema
 from registry.lint import LintConfig
 from registry.service_errors import (
     InvalidCompatibilityLevelError,
@@ -26,6 +27,7 @@ from registry.service_errors import (
 from registry.storage import Database
 from registry.storage import repository as repo
 from registry.storage.tables import GLOBAL_SCOPE
+from spine import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def record_event(conn: Connection, topic: str, kind: str, subject: str, **fields
         "timestamp_ms": int(datetime.now(UTC).timestamp() * 1000),
     }
     payload.update(fields)
-    repo.enqueue(conn, topic, subject, payload)
+    outbox.enqueue(conn, topic, subject, encode_event(event_schema(), payload))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Counter, Gauge
 
 from residency_gate.errors import AuditError, PolicyError, ResidencyError, RouteError
-from residency_gate.publisher import OutboxRelay
 from residency_gate.service import (
     BadRequestError,
     ConflictError,
@@ -46,9 +45,18 @@ from residency_gate.wire import (
     json_schema,
     routes_from_request,
 )
+from spine import outbox
 from spine.auth import Principal, Role, TokenStore
 from spine.http import AUTH_RULES, ErrorRule, install_common, role_guard
-from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings, load_settings
+from spine.kafka import TopicSpec
+from spine.settings import (
+    KafkaSettings,
+    OutboxSettings,
+    ResidencyGateSettings,
+    SpineSettings,
+    load_settings,
+)
+from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +184,13 @@ def create_app(
     *,
     spine: SpineSettings | None = None,
     kafka: KafkaSettings | None = None,
+    outbox_settings: OutboxSettings | None = None,
 ) -> FastAPI:
     """Build the gate: migrate the database, load state, and wire routes, relay and checkpoint timer."""
     settings = settings or load_settings(ResidencyGateSettings)
     spine = spine or load_settings(SpineSettings)
     kafka = kafka if kafka is not None else load_settings(KafkaSettings)
+    relaying = outbox_settings or load_settings(OutboxSettings)
     engine = create_engine(settings.database_url or default_database_url(spine.home))
     migrate(engine)
     signing = settings.signing_key.get_secret_value() if settings.signing_key else None
@@ -191,8 +201,16 @@ def create_app(
         engine, signing_key_pem=key_pem, checkpoint_every=settings.checkpoint_every, tags=tags.lookup
     )
     service.load(settings.policy_file)
-    relay = OutboxRelay(engine, kafka) if kafka.bootstrap else None
-    if relay is not None:
+    relay = None
+    if kafka.bootstrap:
+        relay = outbox.OutboxRelay(
+            engine,
+            kafka,
+            name=SERVICE,
+            topics={AUDIT: TopicSpec(AUDIT, partitions=1)},
+            delivery_timeout_s=relaying.delivery_timeout_s,
+            max_backoff_s=relaying.max_backoff_s,
+        )
         service.on_append = relay.wake
     else:
         logger.warning("no Kafka bootstrap configured: audit records stay in the outbox until one is")
@@ -224,7 +242,10 @@ def create_app(
         app,
         service=SERVICE,
         rules=ERROR_RULES,
-        ready_checks=(database_ready,),
+        ready_checks=(
+            database_ready,
+            outbox.outbox_ready_check(SERVICE, service.outbox_stats, relaying.degraded_after_s),
+        ),
         max_body_bytes=settings.max_body_bytes,
     )
     decisions_total = Counter("residency_decisions_total", "Decisions made", ["outcome"], registry=registry)
@@ -237,6 +258,7 @@ def create_app(
     Gauge(
         "residency_outbox_pending", "Audit records not yet published to Kafka", registry=registry
     ).set_function(lambda: service.outbox_pending())
+    outbox.register_outbox_metrics(registry, SERVICE, service.outbox_stats)
 
     store = TokenStore(spine.tokens_path)
     any_role = role_guard(store, *Role)

@@ -43,6 +43,7 @@ from residency_gate.evaluate import Decision, Route, deny, evaluate
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
 from residency_gate.storage import DatabaseUnavailableError, Transaction, audit_log, state
 from residency_gate.tags import Lookup, link_schemas, resolve_routes
+from spine import outbox
 from spine.topics import AUDIT
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class GateService:
             prev = record["hash"]
         audit_log.insert_records(conn, sealed)
         queued = [(record.get("decision_id"), text) for record, text in sealed]
-        audit_log.enqueue(conn, AUDIT, queued, format_time(self._clock()))
+        audit_log.enqueue(conn, AUDIT, queued)
         self._pending_leaves = [_leaf(text) for _, text in sealed]
         return [record for record, _ in sealed]
 
@@ -364,8 +365,11 @@ class GateService:
             return audit_log.records_between(conn, since, until, limit, since_seq)
 
     def outbox_pending(self) -> int:
+        return self.outbox_stats().pending
+
+    def outbox_stats(self) -> outbox.OutboxStats:
         with self._engine.connect() as conn:
-            return audit_log.outbox_size(conn)
+            return outbox.stats(conn)
 
     def decision_records(self, decision_id: str) -> list[Record]:
         with self._engine.connect() as conn:
@@ -393,7 +397,7 @@ class GateService:
             if audit_log.last_checkpoint_size(conn) < checkpoint.tree_size:
                 audit_log.insert_checkpoint(conn, checkpoint.to_dict())
                 # Published in the same transaction: a copy outside the database an attacker must also reach.
-                audit_log.enqueue(conn, AUDIT, [checkpoint_message(checkpoint)], checkpoint.time)
+                audit_log.enqueue(conn, AUDIT, [checkpoint_message(checkpoint)])
         self._checkpointed = checkpoint.tree_size
         logger.debug("signed checkpoint at tree size %d", checkpoint.tree_size)
         return checkpoint

@@ -45,6 +45,17 @@ class UnavailableError(SpineError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class DegradedError(UnavailableError):
+    """A service answers but falls behind (e.g. an outbox whose oldest row waits too long).
+
+    ``detail`` is a small JSON-able mapping naming what is degraded, for readiness bodies.
+    """
+
+    def __init__(self, message: str, *, detail: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or {}
+
+
 class BrokerStartError(UnavailableError):
     """The embedded Kafka-protocol broker did not start."""
 
@@ -61,6 +72,7 @@ __all__ = [
     "AuthError",
     "BrokerStartError",
     "ConfigError",
+    "DegradedError",
     "ExitCode",
     "ForbiddenError",
     "PortInUseError",

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spine.auth import Principal, Role, TokenStore
 from spine.broker import port_is_free
-from spine.errors import AuthError, ForbiddenError, PortInUseError, SpineError
+from spine.errors import AuthError, DegradedError, ForbiddenError, PortInUseError, SpineError
 
 logger = logging.getLogger(__name__)
 
@@ -128,16 +128,22 @@ def install_common(
 
     @app.get("/health/ready", include_in_schema=False)
     async def ready() -> Response:
-        problems = []
+        problems: list[str] = []
+        degraded: list[dict[str, object]] = []
         for check in ready_checks:
             try:
                 await check()
+            except DegradedError as exc:
+                problems.append(str(exc))
+                degraded.append(exc.detail)
             except Exception as exc:
                 problems.append(str(exc) or type(exc).__name__)
         if problems:
-            return JSONResponse(
-                {"status": "unavailable", "service": service, "problems": problems}, status_code=503
-            )
+            status = "degraded" if len(degraded) == len(problems) else "unavailable"
+            body: dict[str, object] = {"status": status, "service": service, "problems": problems}
+            if degraded:
+                body["degraded"] = degraded
+            return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", "service": service})
 
     @app.get("/metrics", include_in_schema=False)

@@ -98,6 +98,21 @@ class KafkaSettings(SpineBaseSettings):
         return self.bootstrap
 
 
+class OutboxSettings(SpineBaseSettings):
+    """Every outbox relay (registry, residency gate, local spools)."""
+
+    section: ClassVar[str] = "outbox"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_OUTBOX_", case_sensitive=False)
+
+    degraded_after_s: float = Field(
+        default=30.0, gt=0, description="Readiness reports a relay degraded once its oldest row is older."
+    )
+    delivery_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long a relay waits for the broker to acknowledge a batch."
+    )
+    max_backoff_s: float = Field(default=5.0, gt=0, description="Longest wait between failed attempts.")
+
+
 class HttpServiceSettings(SpineBaseSettings):
     """Fields every HTTP service has."""
 
@@ -162,6 +177,7 @@ class LineageSettings(HttpServiceSettings):
 ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
     SpineSettings,
     KafkaSettings,
+    OutboxSettings,
     RegistrySettings,
     ResidencyGateSettings,
     LineageSettings,
@@ -252,6 +268,7 @@ __all__ = [
     "HttpServiceSettings",
     "KafkaSettings",
     "LineageSettings",
+    "OutboxSettings",
     "RegistrySettings",
     "ResidencyGateSettings",
     "SpineBaseSettings",

@@ -1,6 +1,7 @@
-"""SQL storage of schemas, subject versions, references, configuration, mode and the event outbox."""
+"""SQL storage of schemas, subject versions, references, configuration, mode and the event outbox
+(the outbox table's shape is :mod:`spine.outbox`'s)."""
 
 from registry.storage.database import Database, sqlite_url
-from registry.storage.repository import OutboxEvent, Reference, StoredSchema, VersionRow, fingerprint
+from registry.storage.repository import Reference, StoredSchema, VersionRow, fingerprint
 
-__all__ = ["Database", "OutboxEvent", "Reference", "StoredSchema", "VersionRow", "fingerprint", "sqlite_url"]
+__all__ = ["Database", "Reference", "StoredSchema", "VersionRow", "fingerprint", "sqlite_url"]

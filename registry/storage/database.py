@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        self.on_commit: Callable[[], None] = lambda: None
         try:
             if self.is_sqlite:
                 self._reader = self._sqlite_engine(url, immediate=False)
@@ -53,6 +54,11 @@ class Database:
     @property
     def safe_url(self) -> str:
         return self._reader.url.render_as_string(hide_password=True) if hasattr(self, "_reader") else "?"
+
+    @property
+    def engine(self) -> Engine:
+        """The write engine, for the outbox relay (which runs its own short transactions)."""
+        return self._writer
 
     @property
     def dialect(self) -> str:
@@ -99,6 +105,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A write transaction; ``on_commit`` runs after it committed (it wakes the outbox relay)."""
         try:
             if self.is_sqlite:
                 with self._write_lock, self._writer.begin() as conn:
@@ -108,6 +115,7 @@ class Database:
                     yield conn
         except SQLAlchemyError as exc:
             raise StorageError(f"registry database write failed: {type(exc).__name__}") from exc
+        self.on_commit()
 
     def ping(self) -> None:
         with self.read() as conn:

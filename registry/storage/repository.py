@@ -22,7 +22,6 @@ from registry.storage.tables import (
     GLOBAL_SCOPE,
     config,
     mode,
-    outbox,
     schema_references,
     schemas,
     semver_marks,
@@ -59,14 +58,6 @@ class VersionRow:
     deleted: bool
     deprecated: bool
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEvent:
-    id: int
-    topic: str
-    key: str
-    payload: dict[str, Any]
 
 
 def fingerprint(schema_type: str, canonical: str, references: Sequence[Reference]) -> str:
@@ -360,35 +351,3 @@ def put_mode(conn: Connection, scope: str | None, value: str) -> None:
 
 def delete_mode(conn: Connection, scope: str) -> None:
     conn.execute(delete(mode).where(mode.c.scope == scope))
-
-
-def enqueue(conn: Connection, topic: str, key: str, payload: dict[str, Any]) -> None:
-    conn.execute(
-        st.INSERT_EVENT,
-        {
-            "topic": topic,
-            "key": key,
-            "payload": json.dumps(payload, sort_keys=True),
-            "created_at": datetime.now(UTC),
-        },
-    )
-
-
-def pending_events(conn: Connection, limit: int = 500) -> list[OutboxEvent]:
-    rows = conn.execute(
-        select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
-    ).all()
-    return [OutboxEvent(r.id, r.topic, r.key, json.loads(r.payload)) for r in rows]
-
-
-def prune_sent(conn: Connection, before: datetime) -> int:
-    """Forget events the broker acknowledged before ``before``; returns how many rows went."""
-    result = conn.execute(
-        delete(outbox).where(and_(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before))
-    )
-    return int(result.rowcount or 0)
-
-
-def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
-    if ids:
-        conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=datetime.now(UTC)))

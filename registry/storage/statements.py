@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import BindParameter, and_, bindparam, func, insert, select
 
-from registry.storage.tables import config, mode, outbox, schemas, subject_versions
+from registry.storage.tables import config, mode, schemas, subject_versions
 
 SUBJECT: BindParameter[str] = bindparam("subject")
 ID_BY_FINGERPRINT = select(schemas.c.id).where(schemas.c.fingerprint == bindparam("fp"))
@@ -42,7 +42,6 @@ LIVE_SCHEMA_IDS = (
 )
 TOP_VERSION = select(func.max(subject_versions.c.version)).where(subject_versions.c.subject == SUBJECT)
 INSERT_VERSION = insert(subject_versions)
-INSERT_EVENT = insert(outbox)
 SCOPES: BindParameter[list[str]] = bindparam("scopes", expanding=True)
 CONFIGS = select(config).where(config.c.scope.in_(SCOPES))
 MODES = select(mode).where(mode.c.scope.in_(SCOPES))

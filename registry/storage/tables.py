@@ -15,6 +15,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from spine.outbox import outbox_table
+
 metadata = MetaData()
 
 GLOBAL_SCOPE = "__GLOBAL__"
@@ -82,13 +84,4 @@ mode = Table(
     Column("mode", String(32), nullable=False),
 )
 
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("topic", String(255), nullable=False),
-    Column("key", String(255), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
-)
+outbox = outbox_table(metadata)

@@ -1,4 +1,4 @@
-"""Audit-log, checkpoint and outbox rows: plain functions over a Connection the caller's transaction owns.
+"""Audit-log and checkpoint rows, and records queued in the outbox: functions over the caller's Connection.
 
 The caller (the service) serializes appends with one writer lock and one transaction; the primary key on
 ``seq`` is the last line of defence, so two writers can never fork the chain.
@@ -13,9 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from residency_gate.storage.tables import audit_records, checkpoints, outbox
+from residency_gate.storage.tables import audit_records, checkpoints
+from spine import outbox
+from spine.headers import PRODUCER
 
 Record = dict[str, Any]
+
+PRODUCER_NAME = "residency-gate"
 
 
 _APPEND_LOCK_KEY = 0x5245_5349_4445  # "RESIDE": one advisory lock for every gate sharing a PostgreSQL log
@@ -126,24 +130,18 @@ def last_checkpoint_size(conn: Connection) -> int:
     return int(size) if size is not None else 0
 
 
-def enqueue(conn: Connection, topic: str, items: Iterable[tuple[str | None, str]], now: str) -> None:
-    values = [{"topic": topic, "key": key, "value": value, "created_at": now} for key, value in items]
-    if values:
-        conn.execute(outbox.insert(), values)
-
-
-def pending(conn: Connection, limit: int) -> list[tuple[int, str, str | None, str]]:
-    query = sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value).order_by(outbox.c.id)
-    return [(int(r.id), str(r.topic), r.key, str(r.value)) for r in conn.execute(query.limit(limit))]
-
-
-def remove_sent(conn: Connection, ids: Sequence[int]) -> None:
-    if ids:
-        conn.execute(outbox.delete().where(outbox.c.id.in_(list(ids))))
+def enqueue(conn: Connection, topic: str, items: Iterable[tuple[str | None, str]]) -> None:
+    """Queue ``(key, JSON text)`` records for ``topic`` in the outbox, inside the caller's transaction."""
+    outbox.enqueue_many(
+        conn,
+        topic,
+        [(key, value.encode("utf-8")) for key, value in items],
+        headers=[(PRODUCER, PRODUCER_NAME)],
+    )
 
 
 def outbox_size(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())
+    return outbox.stats(conn).pending
 
 
 __all__ = [
@@ -157,9 +155,7 @@ __all__ = [
     "list_checkpoints",
     "lock_for_append",
     "outbox_size",
-    "pending",
     "records_between",
     "records_for_decision",
     "records_since",
-    "remove_sent",
 ]

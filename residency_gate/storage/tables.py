@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from spine.outbox import outbox_table
+
 metadata = sa.MetaData()
 
 _AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -56,12 +58,4 @@ quarantined_sinks = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
 )
 
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", _AutoId, primary_key=True, autoincrement=True),
-    sa.Column("topic", sa.String(249), nullable=False),
-    sa.Column("key", sa.String(200), nullable=True),
-    sa.Column("value", sa.Text(), nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-)
+outbox = outbox_table(metadata)

@@ -104,9 +104,12 @@ class Producer:
         *,
         client_id: str = "spine-producer",
         overrides: Mapping[str, ConfigValue] | None = None,
+        on_error: Callable[[KafkaClientError], None] | None = None,
     ) -> None:
+        """``on_error`` hears client-level errors (all brokers down, fatal idempotence errors)."""
         conf = producer_config(settings, client_id, overrides)
         conf["error_cb"] = self._on_client_error
+        self._on_error = on_error
         self._producer = confluent_kafka.Producer(conf)
         self._closed = False
 
@@ -155,6 +158,12 @@ class Producer:
                 f"{remaining} record(s) still undelivered after {timeout:.0f}s", code="_TIMED_OUT"
             )
 
+    def abandon(self) -> None:
+        """Drop every queued and in-flight record (their futures fail) without waiting for the broker."""
+        self._closed = True
+        self._producer.purge()
+        self._producer.poll(0)
+
     def close(self, timeout: float = 30.0) -> None:
         if self._closed:
             return
@@ -172,12 +181,13 @@ class Producer:
     ) -> None:
         self.close()
 
-    @staticmethod
-    def _on_client_error(err: KafkaError) -> None:
+    def _on_client_error(self, err: KafkaError) -> None:
         if err.fatal():
             logger.error("producer fatal error: %s", err.str())
         else:
             logger.debug("producer transient error: %s", err.str())
+        if self._on_error is not None:
+            self._on_error(from_kafka_error(err, "producer"))
 
 
 __all__ = ["DeliveryFuture", "Headers", "Producer", "RecordMetadata"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
+from enum import StrEnum
 
 import httpx
 
@@ -49,8 +51,59 @@ def wait_http_ready(url: str, timeout: float, process: subprocess.Popen[bytes] |
     return False
 
 
+class HealthStatus(StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"  # answering, but falling behind (e.g. an outbox relay with an old backlog)
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    status: HealthStatus
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is HealthStatus.HEALTHY
+
+
+def http_health(url: str, timeout: float = 2.0) -> Health:
+    """Ask ``url``'s /health/ready: 200 is healthy; a 503 whose body says "degraded" is degraded."""
+    try:
+        response = httpx.get(f"{url}/health/ready", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return Health(HealthStatus.DOWN, f"unreachable: {type(exc).__name__}")
+    if response.status_code == 200:
+        return Health(HealthStatus.HEALTHY)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    problems = body.get("problems") if isinstance(body, dict) else None
+    reason = "; ".join(str(p) for p in problems) if isinstance(problems, list) and problems else None
+    if isinstance(body, dict) and body.get("status") == "degraded":
+        return Health(HealthStatus.DEGRADED, reason)
+    return Health(HealthStatus.DOWN, reason or f"/health/ready answered {response.status_code}")
+
+
+def health(kind: str, url: str, timeout: float = 2.0) -> Health:
+    if kind == "broker":
+        ok = broker_healthy(url, timeout)
+        return Health(HealthStatus.HEALTHY) if ok else Health(HealthStatus.DOWN, "no metadata answer")
+    return http_health(url, timeout)
+
+
 def healthy(kind: str, url: str, timeout: float = 2.0) -> bool:
-    return broker_healthy(url, timeout) if kind == "broker" else http_healthy(url, timeout)
+    return health(kind, url, timeout).ok
 
 
-__all__ = ["broker_healthy", "healthy", "http_healthy", "wait_http_ready"]
+__all__ = [
+    "Health",
+    "HealthStatus",
+    "broker_healthy",
+    "health",
+    "healthy",
+    "http_health",
+    "http_healthy",
+    "wait_http_ready",
+]

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from registry.outbox import decode_event, event_schema
+from registry.events import decode_event, event_schema
 from registry.storage import Database
-from registry.storage import repository as repo
+from spine import outbox
 from spine.broker import EmbeddedBroker, free_port
 from spine.kafka import Consumer
 from spine.settings import KafkaSettings
@@ -77,7 +77,7 @@ def test_events_written_while_kafka_is_down_are_sent_when_it_returns(tmp_path: P
         assert client.delete(f"/subjects/{subjects[1]}").status_code == 200
         db = Database(f"sqlite:///{tmp_path / 'registry' / 'registry.db'}")
         with db.read() as conn:
-            assert len(repo.pending_events(conn)) == 7
+            assert outbox.stats(conn).pending == 7
         broker = EmbeddedBroker(port, log_file=tmp_path / "broker.log")
         broker.start()
         try:
@@ -85,11 +85,11 @@ def test_events_written_while_kafka_is_down_are_sent_when_it_returns(tmp_path: P
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 with db.read() as conn:
-                    if not repo.pending_events(conn):
+                    if not outbox.stats(conn).pending:
                         break
                 time.sleep(0.2)
             with db.read() as conn:
-                assert repo.pending_events(conn) == []
+                assert outbox.stats(conn).pending == 0
         finally:
             broker.stop()
         db.dispose()

@@ -9,10 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
+from registry.events import decode_event, event_schema
 from registry.service import RegistryService, SchemaInput
 from registry.storage import Database, Reference
 from registry.storage import repository as repo
+from registry.storage.database import MIGRATIONS_DIR
+from spine import outbox
 
 pytestmark = pytest.mark.integration
 
@@ -110,15 +116,48 @@ def test_fifty_concurrent_registrations_through_the_service_on_postgres(
     db.dispose()
 
 
-def test_pruning_forgets_only_delivered_events(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'registry.db'}")
+def _at_revision_0001_with_events(url: str) -> None:
+    """A database as the registry left it before the shared outbox: two unsent events and a sent one."""
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        old = sa.table(
+            "outbox",
+            *(sa.column(c) for c in ("topic", "key", "payload", "created_at", "sent_at")),
+        )
+        now = datetime.now(UTC)
+        for n, sent in ((0, None), (1, now), (2, None)):
+            payload = {"type": "REGISTERED", "subject": f"s{n}-value", "version": n, "timestamp_ms": 1}
+            conn.execute(
+                old.insert().values(
+                    topic="_spine.schemas",
+                    key=f"s{n}-value",
+                    payload=json.dumps(payload),
+                    created_at=now - timedelta(minutes=5),
+                    sent_at=sent,
+                )
+            )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrating_to_the_shared_outbox_keeps_unsent_events_deliverable(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'registry.db'}"
+    else:
+        url = request.getfixturevalue("database_factory")()
+    _at_revision_0001_with_events(url)
+    db = Database(url)
     db.migrate()
-    with db.write() as conn:
-        for n in range(3):
-            repo.enqueue(conn, "_spine.schemas", f"s{n}", {"n": n})
-    with db.write() as conn:
-        first = repo.pending_events(conn)[0]
-        repo.mark_sent(conn, [first.id])
-        assert repo.prune_sent(conn, datetime.now(UTC) + timedelta(seconds=1)) == 1
     with db.read() as conn:
-        assert [e.key for e in repo.pending_events(conn)] == ["s1", "s2"]
+        rows = outbox.pending(conn, 10)
+        assert outbox.stats(conn).oldest_age_s() >= 299
+    db.dispose()
+    assert [r.key for r in rows] == [b"s0-value", b"s2-value"]
+    decoded = [decode_event(event_schema(), r.value) for r in rows]
+    assert [(e["subject"], e["version"]) for e in decoded] == [("s0-value", 0), ("s2-value", 2)]

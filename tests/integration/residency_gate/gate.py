@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from residency_gate.app import create_app
 from spine.auth import Role, TokenStore
 from spine.broker import free_port
-from spine.settings import KafkaSettings, ResidencyGateSettings, SpineSettings
+from spine.settings import KafkaSettings, OutboxSettings, ResidencyGateSettings, SpineSettings
 
 MATRIX = Path(__file__).with_name("matrix.yaml")
 
@@ -65,6 +65,7 @@ def start_gate(
     port: int | None = None,
     signing_key: str | None = None,
     registry_url: str | None = None,
+    outbox: OutboxSettings | None = None,
 ) -> Gate:
     spine = SpineSettings(home=home)
     settings = ResidencyGateSettings(
@@ -75,7 +76,9 @@ def start_gate(
         signing_key=signing_key,
         registry_url=registry_url,
     )
-    app = create_app(settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None))
+    app = create_app(
+        settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None), outbox_settings=outbox
+    )
     port = port or free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="none", http="h11"

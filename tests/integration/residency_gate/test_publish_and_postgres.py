@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from spine.auth import Role
-from spine.broker import free_port
+from spine.broker import EmbeddedBroker, free_port
 from spine.kafka import Consumer
-from spine.settings import KafkaSettings
+from spine.settings import KafkaSettings, OutboxSettings
 from spine.topics import AUDIT
 from tests.integration.residency_gate.gate import start_gate
 
@@ -76,6 +76,40 @@ def test_records_made_while_the_broker_is_down_are_published_later(
         found = published(kafka_settings, group_factory(), ids)
     finally:
         second.stop()
+    assert set(found) == ids
+
+
+def test_readiness_reports_the_relay_degraded_while_records_wait_past_the_threshold(
+    tmp_path: Path, group_factory: Callable[[], str]
+) -> None:
+    port = free_port()
+    kafka = KafkaSettings(bootstrap=f"127.0.0.1:{port}")
+    gate = start_gate(tmp_path, kafka=kafka, outbox=OutboxSettings(degraded_after_s=0.5))
+    try:
+        body = gate.post("/v1/evaluate", role=Role.PRODUCER, json={"routes": ROUTES}).json()
+        ids = {d["decision_id"] for d in body["decisions"]}
+        time.sleep(1.0)
+        ready = gate.get("/health/ready", role=None)
+        metrics = gate.get("/metrics", role=None).text
+        with EmbeddedBroker(port, log_file=tmp_path / "broker.log"):
+            deadline = time.monotonic() + 60
+            while gate.get("/health/ready", role=None).status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            recovered = gate.get("/health/ready", role=None)
+            found = published(kafka, group_factory(), ids)
+    finally:
+        gate.stop()
+    assert ready.status_code == 503
+    document = ready.json()
+    assert document["status"] == "degraded"
+    [degraded] = document["degraded"]
+    assert degraded["relay"] == "residency-gate"
+    assert degraded["pending"] == len(ids) + 1  # the policy's record and one per decision
+    assert degraded["oldest_pending_s"] >= 0.5
+    assert "outbox relay residency-gate degraded" in document["problems"][0]
+    assert 'spine_outbox_pending{outbox="residency-gate"} 3.0' in metrics
+    assert 'spine_outbox_oldest_pending_seconds{outbox="residency-gate"}' in metrics
+    assert recovered.status_code == 200
     assert set(found) == ids
 
 
