@@ -173,7 +173,6 @@ ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
 
 # Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
 _OTHER_KNOWN_ENV = {
-    "SPINE_COMPOSE_SPEC",
     "SPINE_TANSU_BIN",
     "SPINE_TEST_KAFKA_BOOTSTRAP",
     "SPINE_TEST_PG_BIN",
