@@ -26,6 +26,7 @@ class ServiceSpec:
     kind: Kind
     module: str | None = None  # ``python -m module`` for HTTP services
     settings: type[HttpServiceSettings] | None = None
+    extra: str = "all"  # the data-spine extra that installs what it runs on (see spine.extras)
 
     def port(self, spine: SpineSettings) -> int:
         return spine.port(self.name)
@@ -48,12 +49,12 @@ class ServiceSpec:
             return False
 
 
-BROKER = ServiceSpec("broker", Kind.BROKER)
+BROKER = ServiceSpec("broker", Kind.BROKER, extra="embedded")
 ALL_SERVICES: tuple[ServiceSpec, ...] = (
     BROKER,
-    ServiceSpec("registry", Kind.HTTP, "registry", RegistrySettings),
-    ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings),
-    ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings),
+    ServiceSpec("registry", Kind.HTTP, "registry", RegistrySettings, extra="registry"),
+    ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings, extra="residency"),
+    ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings, extra="lineage"),
 )
 
 
