@@ -19,33 +19,28 @@ against those as well as against the database's own: rewriting ``audit_records``
 When the topic cannot be read, verify exits 3 rather than report "intact": the database's checkpoints alone
 cannot show a rewrite that also removed them, and a reviewer must not mistake the weaker check for the
 stronger one. ``--skip-published`` runs the weaker check on purpose and says so on stderr.
+
+Every command needs the ``residency`` extra, imported inside the commands so that a base install still
+loads the CLI.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from cli.common import console, err_console, fail, handle_errors, print_json, print_table
+from cli.common import console, err_console, fail, handle_errors, needs_extra, print_json, print_table
 from cli.residency import JSON_HELP, TOKEN_HELP, URL_HELP, _kafka_settings, gate_api
-from residency_gate.audit import (
-    Checkpoint,
-    VerifyReport,
-    jsonl_line,
-    key_id,
-    read_checkpoints,
-    read_jsonl,
-    records_to_csv,
-    verify_log,
-)
-from residency_gate.published import published_checkpoints
 from spine.errors import ExitCode
 from spine.kafka import KafkaClientError
 from spine.topics import AUDIT
+
+if TYPE_CHECKING:
+    from residency_gate.audit import Checkpoint, VerifyReport
 
 app = typer.Typer(help="Review and verify the residency audit log.", no_args_is_help=True)
 
@@ -123,6 +118,9 @@ def _published(public_key_pem: bytes, skip: bool) -> list[Checkpoint] | None:
             f"database's checkpoints would not be caught; read {AUDIT} when the broker is back"
         )
         return None
+    from residency_gate.audit import key_id
+    from residency_gate.published import published_checkpoints
+
     kafka = _kafka_settings()
     try:
         return published_checkpoints(kafka, key_id(public_key_pem))
@@ -143,6 +141,7 @@ def _readable(path: Path, option: str) -> Path:
 
 @app.command("verify")
 @handle_errors
+@needs_extra("residency", "audit verify")
 def verify(
     file: Path | None = typer.Option(None, "--file", help="Exported records (JSONL)."),
     checkpoints: Path | None = typer.Option(None, "--checkpoints", help="Exported checkpoints (JSONL)."),
@@ -158,6 +157,8 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Check the hash chain and the signed Merkle checkpoints; exit 0 only for an intact log."""
+    from residency_gate.audit import Checkpoint, read_checkpoints, read_jsonl, verify_log
+
     if file is not None:
         if checkpoints is None or public_key is None:
             fail("--file needs --checkpoints and --public-key", ExitCode.USAGE)
@@ -197,6 +198,7 @@ def verify(
 
 @app.command("tail")
 @handle_errors
+@needs_extra("residency", "audit tail")
 def tail(
     count: int = typer.Option(20, "-n", "--lines", min=1, max=10_000, help="How many records."),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
@@ -215,6 +217,7 @@ def tail(
 
 @app.command("show")
 @handle_errors
+@needs_extra("residency", "audit show")
 def show(
     decision_id: str = typer.Argument(..., help="A decision id from an evaluate answer or the log."),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
@@ -245,6 +248,7 @@ def _companions(out: Path) -> tuple[Path, Path]:
 
 @app.command("export")
 @handle_errors
+@needs_extra("residency", "audit export")
 def export(
     since: str | None = typer.Option(None, "--since", help="Only records at or after this ISO-8601 time."),
     until: str | None = typer.Option(None, "--until", help="Only records before this ISO-8601 time."),
@@ -256,6 +260,8 @@ def export(
 ) -> None:
     """Export audit records. With --out, also NAME.checkpoints.jsonl and NAME.public-key.pem for
     ``spine audit verify --file`` (a full export verifies; a time window is for reading)."""
+    from residency_gate.audit import jsonl_line, records_to_csv
+
     if fmt not in {"jsonl", "csv"}:
         fail(f"--format {fmt!r}: expected jsonl or csv", ExitCode.USAGE)
     with gate_api(url, token) as api:

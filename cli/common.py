@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from spine.errors import ExitCode, SpineError
+from spine.extras import ExtraMissingError, is_from_extra
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,6 +43,25 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def needs_extra(extra: str, command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark ``spine COMMAND`` as needing ``extra``, whose modules it imports inside its body (so a base
+    install still loads the CLI): a missing one becomes one line naming the extra, exit 2."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except ModuleNotFoundError as exc:
+                if not is_from_extra(exc, extra):
+                    raise
+                fail(str(ExtraMissingError(f"spine {command}", extra)), ExitCode.USAGE)
+
+        return wrapper
+
+    return decorate
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
@@ -55,4 +75,4 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     console.print(table)
 
 
-__all__ = ["console", "err_console", "fail", "handle_errors", "print_json", "print_table"]
+__all__ = ["console", "err_console", "fail", "handle_errors", "needs_extra", "print_json", "print_table"]

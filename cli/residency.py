@@ -2,26 +2,27 @@
 
 ``test`` and ``check`` are pure (no server); the other commands talk to the gate at ``--url`` (default
 ``SPINE_RESIDENCY_URL``, else the embedded gate's port) with ``--token`` (default ``SPINE_TOKEN``, else the
-``spine up`` admin token in ``$SPINE_HOME/auth/admin.token``).
+``spine up`` admin token in ``$SPINE_HOME/auth/admin.token``). Every command needs the ``residency`` extra;
+the gate's modules are imported inside the commands so that a base install still loads the CLI.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from cli.common import console, err_console, fail, handle_errors, print_json, print_table
+from cli.common import console, err_console, fail, handle_errors, needs_extra, print_json, print_table
 from cli.service import default_token, default_url
-from residency_gate.client import GateApi
 from residency_gate.errors import RouteError
-from residency_gate.evaluate import Decision, FieldTag, Route, SchemaRef, SchemaVersion
-from residency_gate.policy import load_policy_file
-from residency_gate.policytest import load_cases, run_cases
 from residency_gate.scan import find_unlisted, matrix_names
-from residency_gate.wire import decision_to_dict, schema_version_from
 from spine.errors import ExitCode
+
+if TYPE_CHECKING:
+    from residency_gate.client import GateApi
+    from residency_gate.evaluate import Decision, FieldTag, SchemaVersion
 from spine.settings import KafkaSettings, SpineSettings, load_settings
 
 app = typer.Typer(help="Residency policy: test cases, scan for unauthorized sinks.", no_args_is_help=True)
@@ -42,6 +43,8 @@ def gate_token(token: str | None) -> str | None:
 
 
 def gate_api(url: str | None, token: str | None) -> GateApi:
+    from residency_gate.client import GateApi
+
     return GateApi(gate_url(url), gate_token(token))
 
 
@@ -51,12 +54,16 @@ def _short(text: str, width: int = 100) -> str:
 
 @app.command("test")
 @handle_errors
+@needs_extra("residency", "residency test")
 def run_policy_tests(
     policy: Path = typer.Argument(..., help="Residency matrix (YAML)."),
     cases: Path = typer.Argument(..., help="Table of cases (YAML): route -> expected outcome."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Run table-driven policy cases without a server; exit 1 on any mismatch, 2 on a bad file."""
+    from residency_gate.policy import load_policy_file
+    from residency_gate.policytest import load_cases, run_cases
+
     matrix = load_policy_file(policy)
     results = run_cases(matrix, load_cases(cases))
     failed = [r for r in results if not r.passed]
@@ -108,11 +115,14 @@ def run_policy_tests(
 
 @app.command("check")
 @handle_errors
+@needs_extra("residency", "residency check")
 def check(
     policy: Path = typer.Argument(..., help="Residency matrix (YAML)."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Validate a residency matrix; exit 2 with FILE:LINE: problem when it is not valid."""
+    from residency_gate.policy import load_policy_file
+
     matrix = load_policy_file(policy)
     summary = {
         "file": str(policy),
@@ -131,6 +141,8 @@ def check(
 
 
 def _parse_field(text: str) -> FieldTag:
+    from residency_gate.evaluate import FieldTag
+
     name, sep, tags = text.partition(":")
     if not name or not sep:
         fail(f"--field {text!r}: expected NAME:TAG[,TAG...]", ExitCode.USAGE)
@@ -138,6 +150,8 @@ def _parse_field(text: str) -> FieldTag:
 
 
 def _parse_schema_version(text: str) -> SchemaVersion:
+    from residency_gate.wire import schema_version_from
+
     value: object = int(text) if text.isascii() and text.isdigit() else text
     try:
         return schema_version_from(value, "--schema-version")
@@ -146,6 +160,8 @@ def _parse_schema_version(text: str) -> SchemaVersion:
 
 
 def print_decisions(decisions: list[Decision], as_json: bool) -> None:
+    from residency_gate.wire import decision_to_dict
+
     if as_json:
         print_json({"decisions": [decision_to_dict(d) for d in decisions]})
         return
@@ -172,6 +188,7 @@ def print_decisions(decisions: list[Decision], as_json: bool) -> None:
 
 @app.command("evaluate")
 @handle_errors
+@needs_extra("residency", "residency evaluate")
 def evaluate_route(
     dataset: str = typer.Option(..., "--dataset", help="Dataset name as in the matrix."),
     to: str | None = typer.Option(None, "--to", help="Destination region."),
@@ -195,6 +212,8 @@ def evaluate_route(
     to a subject always does); --field entries can add tags to a field, never remove the registry's. A
     schema whose tags cannot be read denies the route.
     """
+    from residency_gate.evaluate import Route, SchemaRef
+
     if to is None and sink is None:
         fail("give --to REGION or --sink SINK", ExitCode.USAGE)
     if schema_version is not None and subject is None:
@@ -212,6 +231,7 @@ def evaluate_route(
 
 @policy_app.command("show")
 @handle_errors
+@needs_extra("residency", "residency policy show")
 def policy_show(
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
     token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
@@ -240,6 +260,7 @@ def policy_show(
 
 @policy_app.command("history")
 @handle_errors
+@needs_extra("residency", "residency policy history")
 def policy_history(
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
     token: str | None = typer.Option(None, "--token", help=TOKEN_HELP),
@@ -267,6 +288,7 @@ def policy_history(
 
 @policy_app.command("push")
 @handle_errors
+@needs_extra("residency", "residency policy push")
 def policy_push(
     file: Path = typer.Argument(..., help="Residency matrix (YAML or JSON)."),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),
@@ -274,6 +296,8 @@ def policy_push(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Validate FILE locally, then make it the policy in force (admin); the old one stays if refused."""
+    from residency_gate.policy import load_policy_file
+
     load_policy_file(file)
     text = file.read_text(encoding="utf-8")
     with gate_api(url, token) as api:
@@ -304,6 +328,7 @@ def list_topics(kafka: KafkaSettings) -> set[str]:
 
 @app.command("scan")
 @handle_errors
+@needs_extra("residency", "residency scan")
 def scan(
     quarantine: bool = typer.Option(False, "--quarantine", help="Quarantine every finding (admin)."),
     sinks: list[str] = typer.Option([], "--sink", help="A configured sink to check too (repeatable)."),
@@ -348,6 +373,7 @@ def scan(
 
 @app.command("release")
 @handle_errors
+@needs_extra("residency", "residency release")
 def release(
     sink: str = typer.Argument(..., help="The quarantined sink or topic."),
     url: str | None = typer.Option(None, "--url", help=URL_HELP),

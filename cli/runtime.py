@@ -16,8 +16,9 @@ import typer
 
 from cli.common import console, err_console, fail, handle_errors, print_json, print_table
 from spine.errors import ExitCode, UnavailableError
+from spine.extras import ExtraMissingError, missing_module
 from spine.runtime.health import Health, HealthStatus, health
-from spine.runtime.services import planned_services
+from spine.runtime.services import BROKER, planned_services
 from spine.runtime.state import (
     SpineState,
     is_same_process,
@@ -115,7 +116,12 @@ def up(
         )
         _print_rows(_rows(existing), "Data Spine")
         return
-    check_ports(spine, planned_services(embedded_broker=not kafka.bootstrap))
+    planned = planned_services(embedded_broker=not kafka.bootstrap)
+    for spec in planned:
+        if missing_module(spec.extra) is not None:
+            hint = " (or set SPINE_KAFKA_BOOTSTRAP to an external broker)" if spec is BROKER else ""
+            raise ExtraMissingError("spine up", spec.extra, hint)
+    check_ports(spine, planned)
     spine.logs_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SPINE_HOME=str(spine.home))
     with (spine.logs_dir / "supervisor.log").open("ab") as log:

@@ -3,7 +3,8 @@
 ``publish``, ``validate``, ``rollback``, ``list`` and ``show`` talk to the registry; ``lint`` and ``diff`` of
 two files run locally with the registry's own rules, so a CI job can run them before any server exists.
 Exit codes: 0 accepted, 1 rejected (incompatible, lint error, semver understated), 2 usage or
-configuration error, 3 registry unreachable.
+configuration error, 3 registry unreachable. Commands that parse a schema file need the ``registry`` extra,
+imported inside them so that ``list``, ``show`` and ``rollback`` run on a base install.
 """
 
 from __future__ import annotations
@@ -11,27 +12,29 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import typer
 import yaml
 from rich.markup import escape
 
-from cli.common import console, err_console, fail, handle_errors, print_json, print_table
+from cli.common import console, err_console, fail, handle_errors, needs_extra, print_json, print_table
 from cli.service import ServiceClient, ServiceRefusedError, default_token, default_url
-from registry.diff import SchemaChange, diff_schemas
 from registry.errors import RegistryError
-from registry.lint import LintConfig, LintFinding, Severity, lint_schema
-from registry.schemas import ParsedSchema, SchemaType, parse_schema
-from registry.semver import ChangeClass
 from spine.errors import ExitCode
+
+if TYPE_CHECKING:
+    from registry.diff import SchemaChange
+    from registry.lint import LintConfig, LintFinding
+    from registry.schemas import ParsedSchema, SchemaType
+    from registry.semver import ChangeClass
 
 app = typer.Typer(help="Publish, validate, diff, lint and roll back schemas.", no_args_is_help=True)
 
 REFUSAL_CODES = frozenset({409, 42230, 42240})
-SUFFIX_TYPES = {".avsc": SchemaType.AVRO, ".proto": SchemaType.PROTOBUF, ".json": SchemaType.JSON}
-CHANGE_ORDER = [ChangeClass.PATCH, ChangeClass.MINOR, ChangeClass.MAJOR]
+SUFFIX_TYPES = {".avsc": "AVRO", ".proto": "PROTOBUF", ".json": "JSON"}
+CHANGE_ORDER = ["PATCH", "MINOR", "MAJOR"]
 
 URL = typer.Option(None, "--url", help="Registry URL (default $SPINE_REGISTRY_URL or the embedded spine).")
 TOKEN = typer.Option(None, "--token", help="Bearer token (default $SPINE_TOKEN or the embedded admin token).")
@@ -50,6 +53,8 @@ def _client(url: str | None, token: str | None) -> ServiceClient:
 
 
 def _schema_type(path: Path, type_name: str | None) -> SchemaType:
+    from registry.schemas import SchemaType
+
     if type_name is not None:
         try:
             return SchemaType(type_name.upper())
@@ -58,7 +63,7 @@ def _schema_type(path: Path, type_name: str | None) -> SchemaType:
     found = SUFFIX_TYPES.get(path.suffix.lower())
     if found is None:
         fail(f"{path}: cannot tell the schema type from the suffix; pass --type", ExitCode.USAGE)
-    return found
+    return SchemaType(found)
 
 
 def _read(path: Path) -> str:
@@ -69,6 +74,8 @@ def _read(path: Path) -> str:
 
 
 def _parse(path: Path, type_name: str | None) -> ParsedSchema:
+    from registry.schemas import parse_schema
+
     schema_type = _schema_type(path, type_name)
     try:
         return parse_schema(schema_type, _read(path))
@@ -154,6 +161,7 @@ def _publish_or_validate(
 
 @app.command("publish")
 @handle_errors
+@needs_extra("registry", "schema publish")
 def publish(
     file: Path = typer.Argument(..., help="Schema file (.avsc, .proto or .json)."),
     subject: str = SUBJECT,
@@ -169,6 +177,7 @@ def publish(
 
 @app.command("validate")
 @handle_errors
+@needs_extra("registry", "schema validate")
 def validate(
     file: Path = typer.Argument(..., help="Schema file (.avsc, .proto or .json)."),
     subject: str = SUBJECT,
@@ -183,6 +192,8 @@ def validate(
 
 
 def _load_lint_config(path: Path | None) -> LintConfig:
+    from registry.lint import LintConfig
+
     if path is None:
         return LintConfig.default()
     try:
@@ -209,6 +220,7 @@ def _finding_dict(finding: LintFinding) -> dict[str, str]:
 
 @app.command("lint")
 @handle_errors
+@needs_extra("registry", "schema lint")
 def lint(
     file: Path = typer.Argument(..., help="Schema file (.avsc, .proto or .json)."),
     type_name: str | None = TYPE,
@@ -216,6 +228,8 @@ def lint(
     as_json: bool = JSON,
 ) -> None:
     """Check FILE against the naming, documentation and tagging rules; exit 1 on any error finding."""
+    from registry.lint import Severity, lint_schema
+
     parsed = _parse(file, type_name)
     findings = lint_schema(parsed, _load_lint_config(config))
     errors = [f for f in findings if f.severity is Severity.ERROR]
@@ -244,11 +258,12 @@ def _fetch_version(client: ServiceClient, subject: str, version: str) -> dict[st
 def _overall(changes: list[SchemaChange]) -> ChangeClass | None:
     if not changes:
         return None
-    return max((c.change for c in changes), key=CHANGE_ORDER.index)
+    return max((c.change for c in changes), key=lambda change: CHANGE_ORDER.index(change.value))
 
 
 @app.command("diff")
 @handle_errors
+@needs_extra("registry", "schema diff")
 def diff(
     old: Path = typer.Argument(..., help="The old schema file, or the new one when --subject is given."),
     new: Path | None = typer.Argument(None, help="The new schema file."),
@@ -260,6 +275,9 @@ def diff(
     as_json: bool = JSON,
 ) -> None:
     """Show each change between two schemas with its class (PATCH, MINOR, MAJOR)."""
+    from registry.diff import diff_schemas
+    from registry.schemas import parse_schema
+
     if new is None and subject is None:
         fail("diff needs two files, or one file and --subject", ExitCode.USAGE)
     if new is not None:

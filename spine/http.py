@@ -38,7 +38,14 @@ class ErrorRule:
 
 
 class BodyTooLargeError(SpineError):
-    pass
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"request body exceeds {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+
+BODY_TOO_LARGE = ErrorRule(BodyTooLargeError, 413, 41301)
+# Rules every service has, whatever its own table says.
+COMMON_RULES: tuple[ErrorRule, ...] = (BODY_TOO_LARGE,)
 
 
 ErrorBody = Callable[[int, Exception], dict[str, object]]
@@ -80,7 +87,7 @@ def install_common(
         registry=registry,
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     )
-    ordered = sorted(rules, key=lambda r: len(r.exc_type.__mro__), reverse=True)
+    ordered = sorted((*COMMON_RULES, *rules), key=lambda r: len(r.exc_type.__mro__), reverse=True)
 
     def send(status: int, body: dict[str, object]) -> JSONResponse:
         message = body.get("message")
@@ -91,14 +98,26 @@ def install_common(
     def respond(status: int, code: int, message: str) -> JSONResponse:
         return send(status, error_body(code, message))
 
-    async def on_error(request: Request, exc: Exception) -> Response:
+    def mapped(exc: Exception) -> tuple[ErrorRule, JSONResponse] | None:
         for rule in ordered:
             if isinstance(exc, rule.exc_type):
-                if rule.status >= 500:
-                    logger.error("%s %s failed: %s", request.method, request.url.path, exc)
-                return send(rule.status, body_for(rule.error_code, exc))
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(500, 50001, "internal server error")
+                return rule, send(rule.status, body_for(rule.error_code, exc))
+        return None
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        answer = mapped(exc)
+        if answer is None:
+            logger.exception("unhandled error on %s %s", request.method, request.url.path)
+            return respond(500, 50001, "internal server error")
+        rule, response = answer
+        if rule.status >= 500:
+            logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return response
+
+    def too_large(exc: BodyTooLargeError) -> JSONResponse:
+        answer = mapped(exc)
+        assert answer is not None  # COMMON_RULES maps it
+        return answer[1]
 
     async def on_validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
@@ -119,7 +138,7 @@ def install_common(
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, media_type=media_type)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, refuse=too_large)
     app.add_middleware(Observe, service=service, requests=requests, latency=latency)  # outside: sees 413s
 
     @app.get("/health/live", include_in_schema=False)
@@ -184,12 +203,19 @@ class Observe:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with a 413 before the app reads them."""
+    """Refuse request bodies over ``max_bytes`` with the error table's answer to :class:`BodyTooLargeError`.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, media_type: str) -> None:
+    A declared Content-Length is refused before the app runs. A chunked body is counted as it is read: once
+    it passes the limit, whatever the app makes of the failed read (FastAPI turns it into a 400, a route
+    reading ``request.body()`` lets it escape) is replaced by the same 413.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, refuse: Callable[[BodyTooLargeError], Response]
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.media_type = media_type
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -197,29 +223,36 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+                await self.refuse(BodyTooLargeError(self.max_bytes))(scope, receive, send)
                 return
         seen = 0
+        refused: BodyTooLargeError | None = None
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLargeError(f"request body exceeds {self.max_bytes} bytes")
+                    refused = BodyTooLargeError(self.max_bytes)
+                    raise refused
             return message
 
-        await self.app(scope, limited, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused is not None and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse(
-            error_body(41301, f"request body exceeds {self.max_bytes} bytes"),
-            status_code=413,
-            media_type=self.media_type,
-        )
-        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
+        try:
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if refused is None or started:
+                raise
+        if refused is not None and not started:
+            await self.refuse(refused)(scope, receive, send)
 
 
 AUTH_RULES = (ErrorRule(ForbiddenError, 403, 40301), ErrorRule(AuthError, 401, 40101))
@@ -248,6 +281,8 @@ def serve(app: FastAPI, *, host: str, port: int, service: str) -> None:
 
 __all__ = [
     "AUTH_RULES",
+    "BODY_TOO_LARGE",
+    "COMMON_RULES",
     "BodyTooLargeError",
     "ErrorBody",
     "ErrorRule",

@@ -8,13 +8,15 @@ names the key. Settings objects are built at entry points, never at import time.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from spine.errors import ConfigError
 
@@ -58,6 +60,13 @@ class SpineSettings(SpineBaseSettings):
         default=None, description="JSON file of hashed bearer tokens; default $SPINE_HOME/auth/tokens.json."
     )
     config: Path | None = Field(default=None, description="TOML configuration file.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if not isinstance(logging.getLevelName(value.upper()), int):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
 
     def port(self, service: str) -> int:
         return DEFAULT_PORTS[service] + self.port_offset
@@ -185,7 +194,6 @@ ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
 
 # Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
 _OTHER_KNOWN_ENV = {
-    "SPINE_COMPOSE_SPEC",
     "SPINE_TANSU_BIN",
     "SPINE_TEST_KAFKA_BOOTSTRAP",
     "SPINE_TEST_PG_BIN",
@@ -251,6 +259,13 @@ def load_settings(cls: type[S], config_file: Path | None = None, **overrides: An
         return cls(**data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, cls, path)) from None
+    except SettingsError as exc:  # a complex (dict) field whose environment value is not JSON
+        field = _SETTINGS_ERROR_FIELD.search(str(exc))
+        name = f"{cls.env_prefix()}{field.group(1).upper()}" if field else f"{cls.env_prefix()}*"
+        raise ConfigError(f"{name}: value is not valid JSON") from None
+
+
+_SETTINGS_ERROR_FIELD = re.compile(r'field "(\w+)"')
 
 
 def _describe(exc: ValidationError, cls: type[SpineBaseSettings], path: Path | None) -> str:

@@ -28,6 +28,7 @@ class ServiceSpec:
     settings: type[HttpServiceSettings] | None = None
     # (setting, service): settings that name another service's URL, which ``spine up`` fills in.
     peers: tuple[tuple[str, str], ...] = ()
+    extra: str = "all"  # the data-spine extra that installs what it runs on (see spine.extras)
 
     def port(self, spine: SpineSettings) -> int:
         return spine.port(self.name)
@@ -58,14 +59,19 @@ class ServiceSpec:
             return False
 
 
-BROKER = ServiceSpec("broker", Kind.BROKER)
+BROKER = ServiceSpec("broker", Kind.BROKER, extra="embedded")
 ALL_SERVICES: tuple[ServiceSpec, ...] = (
     BROKER,
     ServiceSpec(
-        "registry", Kind.HTTP, "registry", RegistrySettings, peers=(("residency_url", "residency-gate"),)
+        "registry",
+        Kind.HTTP,
+        "registry",
+        RegistrySettings,
+        peers=(("residency_url", "residency-gate"),),
+        extra="registry",
     ),
-    ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings),
-    ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings),
+    ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings, extra="residency"),
+    ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings, extra="lineage"),
 )
 
 

@@ -1,13 +1,12 @@
 """docker-compose.yml is valid against the Compose Specification and runs every service the code defines.
 
 There is no Docker engine on the build machines, so the file is checked against the published JSON schema
-(kept in the shared reference folder beside the repository).
+(a copy is kept in ``tests/data``; see its README for source and licence).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,7 @@ from spine.runtime.services import ALL_SERVICES, Kind
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def compose_spec_path() -> Path:
-    explicit = os.environ.get("SPINE_COMPOSE_SPEC")
-    return Path(explicit) if explicit else ROOT.parent / "shared" / "reference" / "compose-spec.json"
+COMPOSE_SPEC = ROOT / "tests" / "data" / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +30,7 @@ def compose() -> dict[str, Any]:
 
 
 def test_compose_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
-    spec_path = compose_spec_path()
-    assert spec_path.is_file(), f"Compose Specification schema not found at {spec_path}"
-    schema = json.loads(spec_path.read_text())
+    schema = json.loads(COMPOSE_SPEC.read_text(encoding="utf-8"))
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(compose), key=lambda e: list(e.path))
     assert not errors, "; ".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
 
