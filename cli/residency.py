@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import console, err_console, fail, handle_errors, needs_extra, print_json, print_table
-from cli.service import default_token, default_url
+from cli.service import default_bootstrap, default_token, default_url
 from residency_gate.errors import RouteError
 from residency_gate.scan import find_unlisted, matrix_names
 from spine.errors import ExitCode
@@ -23,7 +23,7 @@ from spine.errors import ExitCode
 if TYPE_CHECKING:
     from residency_gate.client import GateApi
     from residency_gate.evaluate import Decision, FieldTag, SchemaVersion
-from spine.settings import KafkaSettings, SpineSettings, load_settings
+from spine.settings import KafkaSettings, load_settings
 
 app = typer.Typer(help="Residency policy: test cases, scan for unauthorized sinks.", no_args_is_help=True)
 policy_app = typer.Typer(help="Show or push the policy in force.", no_args_is_help=True)
@@ -313,11 +313,8 @@ def policy_push(
 
 
 def _kafka_settings() -> KafkaSettings:
-    kafka = load_settings(KafkaSettings)
-    if kafka.bootstrap:
-        return kafka
-    spine = load_settings(SpineSettings)
-    return kafka.model_copy(update={"bootstrap": f"{spine.host}:{spine.port('broker')}"})
+    """The broker of the running spine (``SPINE_KAFKA_BOOTSTRAP`` first), as ``spine status`` shows it."""
+    return load_settings(KafkaSettings).model_copy(update={"bootstrap": default_bootstrap()})
 
 
 def list_topics(kafka: KafkaSettings) -> set[str]:

@@ -12,7 +12,7 @@ import httpx
 from spine.errors import ExitCode, SpineError, UnavailableError
 from spine.runtime.state import is_same_process, read_state
 from spine.runtime.supervisor import ADMIN_TOKEN_FILE
-from spine.settings import SpineSettings, load_settings
+from spine.settings import KafkaSettings, SpineSettings, load_settings
 
 
 class ServiceRefusedError(SpineError):
@@ -38,6 +38,20 @@ def default_url(service: str, env_var: str) -> str:
             if recorded.name == service:
                 return recorded.url
     return f"http://{spine.host}:{spine.port(service)}"
+
+
+def default_bootstrap() -> str:
+    """``SPINE_KAFKA_BOOTSTRAP``, else the broker the running ``spine up`` recorded, else the default port."""
+    kafka = load_settings(KafkaSettings)
+    if kafka.bootstrap:
+        return kafka.bootstrap
+    spine = load_settings(SpineSettings)
+    state = read_state(spine.run_dir)
+    if state is not None and is_same_process(state.supervisor_pid, state.supervisor_started_at):
+        for recorded in state.services:
+            if recorded.name == "broker":
+                return recorded.url
+    return f"{spine.host}:{spine.port('broker')}"
 
 
 def default_token() -> str | None:
@@ -89,4 +103,4 @@ class ServiceClient:
         return body
 
 
-__all__ = ["ServiceClient", "ServiceRefusedError", "default_token", "default_url"]
+__all__ = ["ServiceClient", "ServiceRefusedError", "default_bootstrap", "default_token", "default_url"]

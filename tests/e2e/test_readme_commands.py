@@ -5,6 +5,7 @@ Commands are read from the README itself, so a command that changes there is tes
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from spine.kafka import Admin, TopicSpec
+from spine.settings import KafkaSettings
 from tests.e2e.test_spine_up import free_offset, spine
 
 pytestmark = pytest.mark.integration
@@ -21,13 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
 
-def bash_block(heading: str) -> list[str]:
-    """The ``spine`` command lines of the first bash block under ``heading`` (comments dropped)."""
+def bash_block(heading: str, block: int = 0) -> list[str]:
+    """The ``spine`` command lines of a bash block under ``heading`` (the first, or ``block``-th, from 0),
+    comments dropped."""
     text = README.read_text()
     section = text[text.index(heading) :]
-    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert block, f"no bash block under {heading}"
-    joined = block.group(1).replace("\\\n", " ")
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) > block, f"no bash block {block} under {heading}"
+    joined = blocks[block].replace("\\\n", " ")
     return [line.split("  #")[0].strip() for line in joined.splitlines() if line.strip()]
 
 
@@ -47,13 +51,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_registry_section_commands_succeed_as_written(home: Path) -> None:
-    lines = bash_block("## Schema registry")
-    export, *commands = lines
-    match = re.fullmatch(r"export SPINE_TOKEN=\$\((.*)\)", export)
-    assert match, export
-    token = spine(*argv(match.group(1)), home=home)
-    assert token.returncode == 0, token.stderr
-    env = {"SPINE_TOKEN": token.stdout.strip()}
+    export, *commands = bash_block("## Schema registry")
+    env = exported_token(export, home)
     for line in commands:
         result = run_in_repo(argv(line), home, env)
         assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
@@ -61,14 +60,50 @@ def test_registry_section_commands_succeed_as_written(home: Path) -> None:
     assert '"version": 3' in shown.stdout  # two publishes, then the rollback registered version 1 again
 
 
-def test_residency_policy_commands_succeed_as_written(home: Path) -> None:
-    lines = [
-        line for line in bash_block("## Residency gate") if " residency check " in line or " test " in line
-    ]
-    assert len(lines) == 2, lines
-    for line in lines:
-        result = run_in_repo(argv(line), home, {})
+def exported_token(line: str, home: Path) -> dict[str, str]:
+    """Run the ``spine auth token`` inside a section's ``export SPINE_TOKEN=$(...)`` and give its env."""
+    match = re.fullmatch(r"export SPINE_TOKEN=\$\((.*)\)", line)
+    assert match, line
+    token = spine(*argv(match.group(1)), home=home)
+    assert token.returncode == 0, token.stderr
+    return {"SPINE_TOKEN": token.stdout.strip()}
+
+
+def test_residency_section_commands_succeed_as_written(home: Path) -> None:
+    export, *commands = bash_block("## Residency gate")
+    env = exported_token(export, home)
+    schema = ["schema", "publish", "examples/schemas/order.avsc", "-s", "sales.orders-value"]
+    assert run_in_repo(schema, home, env).returncode == 0
+    kafka = KafkaSettings(bootstrap=broker_address(home))
+    Admin(kafka).create_topics([TopicSpec("shadow.leads.v1")])
+    outputs = []
+    for line in commands:
+        result = run_in_repo(argv(line), home, env)
         assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    assert "ALLOW_WITH_REDACTION sales.orders" in outputs[-2]
+    assert "customer_email" in outputs[-2]
+    assert "shadow.leads.v1" in outputs[-1]
+    released = run_in_repo(["residency", "release", "shadow.leads.v1"], home, env)
+    assert released.returncode == 0, released.stderr
+
+
+def test_audit_section_commands_succeed_as_written(home: Path, tmp_path: Path) -> None:
+    evaluated = spine(
+        "residency", "evaluate", "--dataset", "catalog.products", "--to", "us-east", "--json", home=home
+    )  # fmt: skip
+    decision_id = json.loads(evaluated.stdout)["decisions"][0]["decision_id"]
+    export, *commands = bash_block("## Residency gate", block=1)
+    env = exported_token(export, home)
+    for line in commands:
+        result = spine(*argv(line.replace("DECISION_ID", decision_id)), home=home, env=env, cwd=tmp_path)
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+    assert (tmp_path / "audit.checkpoints.jsonl").exists()
+
+
+def broker_address(home: Path) -> str:
+    status = json.loads(spine("status", "--json", home=home).stdout)
+    return str(next(s["url"] for s in status if s["name"] == "broker"))
 
 
 def run_in_repo(args: list[str], home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
