@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 
 from cli import audit, auth, residency, runtime, schema
 from cli.common import fail
-from spine.errors import SpineError
+from spine.errors import ExitCode, SpineError
 from spine.logging import configure_logging
-from spine.settings import check_environment
+from spine.settings import check_environment, read_config_file
 
 app = typer.Typer(
     name="spine",
@@ -17,6 +20,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def configure(
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="TOML configuration file for every command (else $SPINE_CONFIG, else $SPINE_HOME/spine.toml).",
+    ),
+) -> None:
+    """Data Spine: governed data movement on Kafka."""
+    if config is None:
+        return
+    if not config.is_file():
+        fail(f"--config {config}: no such file", ExitCode.USAGE)
+    try:
+        read_config_file(config)
+    except SpineError as exc:
+        fail(str(exc), exc.exit_code)
+    os.environ["SPINE_CONFIG"] = str(config.resolve())
+
+
 app.command("up")(runtime.up)
 app.command("down")(runtime.down)
 app.command("status")(runtime.status)
