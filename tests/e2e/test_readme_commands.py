@@ -101,6 +101,24 @@ def test_audit_section_commands_succeed_as_written(home: Path, tmp_path: Path) -
     assert (tmp_path / "audit.checkpoints.jsonl").exists()
 
 
+def test_residency_example_readme_commands_succeed_as_written(home: Path) -> None:
+    text = (ROOT / "examples" / "residency" / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    lines = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+    assert len(lines) == 3, lines
+    pushed = run_in_repo(["residency", "policy", "push", "examples/residency/matrix.yaml"], home, {})
+    assert pushed.returncode == 0, pushed.stderr
+    outputs = []
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "spine", line
+        result = run_in_repo(words[1:], home, {})
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    assert "ALLOW_WITH_REDACTION sales.orders" in outputs[-1]
+    assert "customer_email" in outputs[-1]
+
+
 def broker_address(home: Path) -> str:
     status = json.loads(spine("status", "--json", home=home).stdout)
     return str(next(s["url"] for s in status if s["name"] == "broker"))
