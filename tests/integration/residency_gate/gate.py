@@ -65,6 +65,7 @@ def start_gate(
     port: int | None = None,
     signing_key: str | None = None,
     registry_url: str | None = None,
+    registry_version_ttl: float = 60.0,
 ) -> Gate:
     spine = SpineSettings(home=home)
     settings = ResidencyGateSettings(
@@ -74,6 +75,7 @@ def start_gate(
         checkpoint_seconds=checkpoint_seconds,
         signing_key=signing_key,
         registry_url=registry_url,
+        registry_version_ttl=registry_version_ttl,
     )
     app = create_app(settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None))
     port = port or free_port()
