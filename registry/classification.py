@@ -45,23 +45,64 @@ def weakened_tags(before: Iterable[str], after: Iterable[str]) -> tuple[str, ...
     return tuple(dict.fromkeys(tag for tag in before if not _covers(tag, kept)))
 
 
-def declassifications(old: ParsedSchema, new: ParsedSchema) -> list[Declassification]:
-    """Every tagged field of ``old`` whose successor in ``new`` carries weaker tags, in ``old``'s order."""
-    same_type = old.schema_type == new.schema_type
-    old_keys = old.field_keys() if same_type else {}
-    successors: dict[str, list[str]] = {}
-    for path, keys in new.field_keys().items():
-        for key in keys if same_type else (path,):
-            successors.setdefault(key, []).append(path)
+@dataclass(frozen=True, slots=True)
+class FieldClass:
+    """A field's classification as the registry remembers it beyond its versions: the schema type, the key
+    readers resolve the field by (its own path for Avro and JSON Schema, its number path for Protobuf),
+    its path, and its tags."""
+
+    schema_type: str
+    key: str
+    path: str
+    tags: tuple[str, ...]
+
+
+def field_classes(schema: ParsedSchema, *, untagged: bool = False) -> list[FieldClass]:
+    """The tagged fields of ``schema`` in schema order, followed (``untagged``) by every other field."""
+    kind = schema.schema_type.value
+    keys = schema.field_keys()
+    tagged = {f.path: f.tags for f in schema.tagged_fields()}
+    classes = [FieldClass(kind, keys.get(path, (path,))[0], path, tags) for path, tags in tagged.items()]
+    if untagged:
+        classes.extend(FieldClass(kind, k[0], path, ()) for path, k in keys.items() if path not in tagged)
+    return classes
+
+
+def lost_tags(before: Iterable[FieldClass], new: ParsedSchema) -> list[Declassification]:
+    """Every field of ``before`` whose successor in ``new`` carries weaker tags, in ``before``'s order.
+
+    A field of ``new``'s schema type succeeds one whose key it answers to; across types only the same path
+    does (keys of different types do not compare)."""
+    kind = new.schema_type.value
+    paths = new.field_keys()
+    by_key: dict[str, list[str]] = {}
+    for path, keys in paths.items():
+        for key in keys:
+            by_key.setdefault(key, []).append(path)
     new_tags = {f.path: f.tags for f in new.tagged_fields()}
     found: list[Declassification] = []
-    for tagged in old.tagged_fields():
-        key = old_keys.get(tagged.path, (tagged.path,))[0]
-        for now in successors.get(key, ()):
-            removed = weakened_tags(tagged.tags, new_tags.get(now, ()))
+    for field in before:
+        if field.schema_type == kind:
+            successors = by_key.get(field.key, [])
+        else:
+            successors = [field.path] if field.path in paths else []
+        for now in successors:
+            removed = weakened_tags(field.tags, new_tags.get(now, ()))
             if removed:
-                found.append(Declassification(tagged.path, removed, now))
+                found.append(Declassification(field.path, removed, now))
     return found
 
 
-__all__ = ["Declassification", "declassifications", "weakened_tags"]
+def declassifications(old: ParsedSchema, new: ParsedSchema) -> list[Declassification]:
+    """Every tagged field of ``old`` whose successor in ``new`` carries weaker tags, in ``old``'s order."""
+    return lost_tags(field_classes(old), new)
+
+
+__all__ = [
+    "Declassification",
+    "FieldClass",
+    "declassifications",
+    "field_classes",
+    "lost_tags",
+    "weakened_tags",
+]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from registry.classification import Declassification, declassifications
+from registry.classification import Declassification, declassifications, field_classes, lost_tags
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import InvalidSchemaError, SemverError
 from registry.gate_audit import DeclassificationNotice
@@ -296,14 +296,23 @@ class RegistryService(ConfigOperations):
         reference: VersionRow | None,
         actor: Actor | None,
     ) -> list[Declassification]:
-        """Fields ``new`` declassifies against the newest version issued; refused unless ``actor`` may."""
-        if reference is None:
-            return []
-        found = declassifications(self.parsed(conn, reference.schema_id), new)
+        """Fields ``new`` declassifies against the newest version issued and against the tags each field last
+        carried in any version (which outlive deletes, so a field dropped in one version and brought back
+        untagged in a later one, or republished after a permanent delete, is caught); refused unless
+        ``actor`` may declassify."""
+        remembered = lost_tags(repo.remembered_classes(conn, subject), new)
+        if reference is not None:
+            found = declassifications(self.parsed(conn, reference.schema_id), new)
+            seen = {(d.field, d.now) for d in found}
+            found += [d for d in remembered if (d.field, d.now) not in seen]
+            against = ""
+        else:
+            found = remembered
+            against = " its permanently deleted versions carried"
         if found and (actor is None or not actor.may_declassify):
             listed = "; ".join(str(d) for d in found)
             raise DeclassificationForbiddenError(
-                f"Schema for subject {subject!r} removes or weakens classification tags ({listed}); "
+                f"Schema for subject {subject!r} removes or weakens classification tags{against} ({listed}); "
                 "a declassification needs the security or admin role",
                 [Problem(d.field, str(d), "declassification") for d in found],
             )
@@ -354,6 +363,8 @@ class RegistryService(ConfigOperations):
         if created:
             stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
         number = repo.add_version(conn, subject, schema_id, str(semver))
+        known = repo.remembered_classes(conn, subject)
+        repo.remember_classes(conn, subject, known, field_classes(schema, untagged=True))
         highest = self._highest(conn, subject)
         if highest is None or semver > highest:
             repo.set_semver_mark(conn, subject, str(semver))
@@ -571,6 +582,15 @@ class RegistryService(ConfigOperations):
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        """Soft-delete a subject's live versions, or (``permanent``) purge its soft-deleted ones.
+
+        A producer may delete for good even when the versions carry classification tags, on purpose: the
+        delete cannot declassify anything. Each field's last tags (``field_classes``) and the semver line
+        outlive it, so a republish that drops or weakens them is refused for a producer and audited for
+        security or admin like any other declassification; schema ids stay readable for records on the
+        topic, and the gate denies routes pinned to a purged version. Requiring security here would add a
+        gate that protects nothing and break Confluent clients that clean up with a producer credential.
+        """
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
             rows = repo.versions(conn, subject, include_deleted=True)

@@ -196,7 +196,7 @@ def create_app(
     signing = settings.signing_key.get_secret_value() if settings.signing_key else None
     key_pem = load_signing_key(signing, spine.home / "residency" / "signing-key.pem")
     registry_url = settings.registry_url or f"http://{spine.host}:{spine.port('registry')}"
-    tags = RegistryTags(registry_url)
+    tags = RegistryTags(registry_url, version_ttl=settings.registry_version_ttl)
     service = GateService(
         engine, signing_key_pem=key_pem, checkpoint_every=settings.checkpoint_every, tags=tags.lookup
     )

@@ -38,10 +38,12 @@ SchemaVersion = int | Literal["latest"]
 
 @dataclass(frozen=True, slots=True)
 class SchemaRef:
-    """A registry subject version whose tagged fields describe the route's records (``latest`` or 1, 2, …)."""
+    """A registry subject version whose tagged fields describe the route's records (``latest`` or 1, 2, …),
+    and optionally the global schema id the records carry, which that version must have."""
 
     subject: str
     version: SchemaVersion = "latest"
+    id: int | None = None
 
     def __str__(self) -> str:
         return f"{self.subject} version {self.version}"

@@ -7,7 +7,16 @@ floor the route can only add to (``merge_fields``), makes routes of datasets the
 name it (``link_schemas``), and turns a batch of routes into evaluable routes or denial reasons
 (``resolve_routes``).
 It fails closed: any trouble reading the tags becomes a reason to deny, naming the subject and the problem.
-A numbered version is immutable, so its tags are cached for good; ``latest`` is cached for a short TTL.
+
+A numbered version is not forever: like Confluent's, the registry numbers a subject from 1 again after a
+permanent delete (Confluent computes the next version from the versions it still holds, and clients that
+recreate a subject expect version 1), so version 1 may later be another schema, with more PII tags. The
+gate therefore trusts a cached numbered version only for ``version_ttl`` seconds (default 60,
+``SPINE_RESIDENCY_REGISTRY_VERSION_TTL``) and ``latest`` for a shorter TTL. A route that states the schema
+id its records carry (``schema.id``) is never answered from an entry with another id: the registry is
+asked again, and if the version still has another id the route is denied, naming both ids. Routes
+resolved through the registry are pinned to the version and id used, so the audit log shows which schema
+decided. A reused number is thus wrong for at most the TTL, and never for a route stating its id.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_LATEST_TTL = 2.0
+DEFAULT_VERSION_TTL = 60.0
 CACHE_SIZE = 4096
 
 
@@ -77,6 +87,12 @@ def parse_tags_answer(data: Any, ref: SchemaRef) -> SchemaTags:
     schema_id = data.get("id")
     if not _int_in(schema_id, 0, 2**63 - 1):
         raise TagLookupError(ref, f"bad registry answer: id {schema_id!r} is not a schema id")
+    if ref.id is not None and schema_id != ref.id:
+        raise TagLookupError(
+            ref,
+            f"version {version} is schema id {schema_id}, not {ref.id} as the route states "
+            "(the subject was deleted for good and its version number reused, or the id is wrong)",
+        )
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, list):
         raise TagLookupError(ref, "bad registry answer: 'fields' is not a list")
@@ -122,11 +138,11 @@ def link_schemas(routes: Sequence[Route], policy: Policy) -> list[Route]:
 
 
 def apply_schema(route: Route, tags: SchemaTags) -> Route:
-    """``route`` with the schema's tagged fields merged in and its schema pinned to the version used."""
+    """``route`` with the schema's tagged fields merged in, its schema pinned to the version and id used."""
     return replace(
         route,
         fields=merge_fields(tags.fields, route.fields),
-        schema=SchemaRef(tags.subject, tags.version),
+        schema=SchemaRef(tags.subject, tags.version, tags.id),
     )
 
 
@@ -181,7 +197,10 @@ def _registry_message(response: httpx.Response) -> str:
 
 
 class RegistryTags(OwnsHttpClient):
-    """Reads tagged fields from the registry at ``url``; thread-safe; raises only ``TagLookupError``."""
+    """Reads tagged fields from the registry at ``url``; thread-safe; raises only ``TagLookupError``.
+
+    Numbered versions are trusted for ``version_ttl`` seconds and ``latest`` for ``latest_ttl``; an entry
+    whose id differs from the one a reference states is read again (see the module docstring)."""
 
     def __init__(
         self,
@@ -189,14 +208,16 @@ class RegistryTags(OwnsHttpClient):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         latest_ttl: float = DEFAULT_LATEST_TTL,
+        version_ttl: float = DEFAULT_VERSION_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
         self._latest_ttl = latest_ttl
+        self._version_ttl = version_ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._versions: OrderedDict[tuple[str, int], SchemaTags] = OrderedDict()
+        self._versions: OrderedDict[tuple[str, int], tuple[float, SchemaTags]] = OrderedDict()
         self._latest: dict[str, tuple[float, SchemaTags]] = {}
 
     def lookup(self, ref: SchemaRef) -> SchemaTags:
@@ -204,25 +225,37 @@ class RegistryTags(OwnsHttpClient):
         if cached is not None:
             return cached
         tags = parse_tags_answer(self._fetch(ref), ref)
+        now = self._clock()
         with self._lock:
-            self._versions[(tags.subject, tags.version)] = tags
+            key = (tags.subject, tags.version)
+            known = self._versions.pop(key, None)
+            if known is not None and known[1].id != tags.id:
+                logger.warning(
+                    "schema %s version %d is now schema id %d (was %d): its number was reused",
+                    tags.subject,
+                    tags.version,
+                    tags.id,
+                    known[1].id,
+                )
+            self._versions[key] = (now + self._version_ttl, tags)
             while len(self._versions) > CACHE_SIZE:
                 self._versions.popitem(last=False)
             if ref.version == "latest":
-                self._latest[ref.subject] = (self._clock() + self._latest_ttl, tags)
+                self._latest[ref.subject] = (now + self._latest_ttl, tags)
         return tags
 
     def _cached(self, ref: SchemaRef) -> SchemaTags | None:
+        now = self._clock()
         with self._lock:
             if ref.version == "latest":
                 entry = self._latest.get(ref.subject)
-                if entry is not None and entry[0] > self._clock():
-                    return entry[1]
+            else:
+                entry = self._versions.get((ref.subject, ref.version))
+            if entry is None or entry[0] <= now or (ref.id is not None and entry[1].id != ref.id):
                 return None
-            found = self._versions.get((ref.subject, ref.version))
-            if found is not None:
+            if ref.version != "latest":
                 self._versions.move_to_end((ref.subject, ref.version))
-            return found
+            return entry[1]
 
     def _fetch(self, ref: SchemaRef) -> Any:
         path = f"/schemas/{quote(ref.subject, safe='')}/versions/{ref.version}/tags"

@@ -58,10 +58,12 @@ class FieldTagModel(_Wire):
 
 
 class SchemaRefModel(_Wire):
-    """A registry subject version: ``latest`` or a number from 1."""
+    """A registry subject version (``latest`` or a number from 1) and, optionally, the schema id the
+    route's records carry (their ``spine.schema_id``), which the version must have or the route is denied."""
 
     subject: Annotated[StrictStr, Field(min_length=1, max_length=MAX_SUBJECT_LENGTH)]
     version: VersionNumber | Literal["latest"] = "latest"
+    id: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
 
     @field_validator("subject")
     @classmethod
@@ -94,7 +96,9 @@ class RouteModel(_Wire):
         return self
 
     def to_route(self) -> Route:
-        schema = None if self.schema_ is None else SchemaRef(self.schema_.subject, self.schema_.version)
+        schema = None
+        if self.schema_ is not None:
+            schema = SchemaRef(self.schema_.subject, self.schema_.version, self.schema_.id)
         return Route(
             dataset=self.dataset,
             destination_region=self.destination_region,
@@ -109,7 +113,8 @@ class RouteModel(_Wire):
     def of(cls, route: Route) -> RouteModel:
         schema = None
         if route.schema is not None:
-            schema = SchemaRefModel(subject=route.schema.subject, version=route.schema.version)
+            ref = route.schema
+            schema = SchemaRefModel(subject=ref.subject, version=ref.version, id=ref.id)
         return cls(
             dataset=route.dataset,
             destination_region=route.destination_region,
@@ -275,17 +280,23 @@ def schema_version_from(value: Any, where: str = "schema.version") -> SchemaVers
 
 
 def route_to_dict(route: Route) -> dict[str, Any]:
-    """The route as JSON data; ``schema`` only when the route names one (as the audit log records it)."""
+    """The route as JSON data; ``schema`` only when the route names one, and its ``id`` only when stated
+    (as the audit log records it)."""
     data = RouteModel.of(route).model_dump(mode="json", by_alias=True)
+    _trim_schema(data, route)
+    return data
+
+
+def _trim_schema(data: dict[str, Any], route: Route) -> None:
     if route.schema is None:
         del data["schema"]
-    return data
+    elif route.schema.id is None:
+        del data["schema"]["id"]
 
 
 def decision_to_dict(decision: Decision) -> dict[str, Any]:
     data = DecisionModel.of(decision).model_dump(mode="json", by_alias=True)
-    if decision.route.schema is None:
-        del data["route"]["schema"]
+    _trim_schema(data["route"], decision.route)
     return data
 
 

@@ -171,6 +171,12 @@ class ResidencyGateSettings(HttpServiceSettings):
     registry_url: str | None = Field(
         default=None, description="Schema registry to read field tags from; default the embedded registry."
     )
+    registry_version_ttl: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a numbered schema version's tags are trusted before the registry is asked again "
+        "(a permanent delete lets the registry reuse version numbers).",
+    )
 
 
 class LineageSettings(HttpServiceSettings):

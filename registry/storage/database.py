@@ -84,14 +84,14 @@ class Database:
 
         return engine
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision``, the newest by default (an older one is for upgrade tests)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
             with self._writer.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, revision)
         except SQLAlchemyError as exc:
             raise StorageError(f"registry database {self.safe_url}: migration failed: {exc}") from exc
 

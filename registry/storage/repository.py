@@ -17,10 +17,12 @@ from sqlalchemy import Row, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from registry.classification import FieldClass
 from registry.storage import statements as st
 from registry.storage.tables import (
     GLOBAL_SCOPE,
     config,
+    field_classes,
     mode,
     schema_references,
     schemas,
@@ -237,6 +239,48 @@ def set_semver_mark(conn: Connection, subject: str, semver: str) -> None:
     """Record ``semver`` as the highest issued; the caller holds the subject's lock and has compared."""
     conn.execute(delete(semver_marks).where(semver_marks.c.subject == subject))
     conn.execute(insert(semver_marks).values(subject=subject, semver=semver))
+
+
+def remembered_classes(conn: Connection, subject: str) -> list[FieldClass]:
+    """The last tags each field of ``subject`` carried, deleted versions included, by type and key."""
+    rows = conn.execute(st.FIELD_CLASSES, {"subject": subject})
+    return [FieldClass(r.schema_type, r.field_key, r.path, tuple(json.loads(r.tags))) for r in rows]
+
+
+def remember_classes(
+    conn: Connection, subject: str, known: Sequence[FieldClass], latest: Sequence[FieldClass]
+) -> None:
+    """Make ``latest`` (every field of a version just appended, untagged ones too) the remembered tags of
+    its fields; ``known`` is what :func:`remembered_classes` answered. Fields absent from ``latest`` keep
+    theirs. Writes only rows that change, so a publish that keeps the tags costs no write."""
+    current = {(c.schema_type, c.key): c for c in known}
+    stale = [c for c in latest if (c.schema_type, c.key) in current and current[(c.schema_type, c.key)] != c]
+    for kind in {c.schema_type for c in stale}:
+        keys = [c.key for c in stale if c.schema_type == kind]
+        conn.execute(
+            delete(field_classes).where(
+                and_(
+                    field_classes.c.subject == subject,
+                    field_classes.c.schema_type == kind,
+                    field_classes.c.field_key.in_(keys),
+                )
+            )
+        )
+    fresh = [c for c in latest if c.tags and current.get((c.schema_type, c.key)) != c]
+    if fresh:
+        conn.execute(
+            insert(field_classes),
+            [
+                {
+                    "subject": subject,
+                    "schema_type": c.schema_type,
+                    "field_key": c.key,
+                    "path": c.path,
+                    "tags": json.dumps(list(c.tags)),
+                }
+                for c in fresh
+            ],
+        )
 
 
 def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[VersionRow]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import BindParameter, and_, bindparam, func, insert, select
 
-from registry.storage.tables import config, mode, schemas, subject_versions
+from registry.storage.tables import config, field_classes, mode, schemas, subject_versions
 
 SUBJECT: BindParameter[str] = bindparam("subject")
 ID_BY_FINGERPRINT = select(schemas.c.id).where(schemas.c.fingerprint == bindparam("fp"))
@@ -45,3 +45,8 @@ INSERT_VERSION = insert(subject_versions)
 SCOPES: BindParameter[list[str]] = bindparam("scopes", expanding=True)
 CONFIGS = select(config).where(config.c.scope.in_(SCOPES))
 MODES = select(mode).where(mode.c.scope.in_(SCOPES))
+FIELD_CLASSES = (
+    select(field_classes)
+    .where(field_classes.c.subject == SUBJECT)
+    .order_by(field_classes.c.schema_type, field_classes.c.field_key)
+)

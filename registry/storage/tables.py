@@ -59,6 +59,18 @@ semver_marks = Table(
     Column("semver", String(64), nullable=False),
 )
 
+# Each field's last classification tags per subject, by the key readers resolve it by; like ``semver_marks``
+# it outlives permanent deletes, so a subject republished after one is checked against the tags it had.
+field_classes = Table(
+    "field_classes",
+    metadata,
+    Column("subject", String(255), primary_key=True),
+    Column("schema_type", String(16), primary_key=True),
+    Column("field_key", Text, primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+)
+
 schema_references = Table(
     "schema_references",
     metadata,

@@ -117,6 +117,35 @@ def test_renaming_a_field_with_an_alias_cannot_launder_its_tag(spine: Spine) -> 
     assert "renamed to 'contact'" in laundered.json()["message"]
 
 
+def test_a_field_dropped_and_brought_back_untagged_is_a_declassification(spine: Spine) -> None:
+    assert spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0").status_code == 200
+    without_email = json.dumps(
+        {
+            "type": "record",
+            "name": "Customer",
+            "namespace": "sales",
+            "fields": [{"name": "id", "type": "string"}],
+        }
+    )
+    dropped = spine.publish(without_email, Role.PRODUCER)
+    assert dropped.status_code == 200, dropped.text
+    optional_email = {"name": "email", "type": ["null", "string"], "default": None}
+    back = spine.publish(
+        json.dumps(
+            {
+                "type": "record",
+                "name": "Customer",
+                "namespace": "sales",
+                "fields": [{"name": "id", "type": "string"}, optional_email],
+            }
+        ),
+        Role.PRODUCER,
+    )
+    assert (back.status_code, back.json()["error_code"]) == (403, 40310), back.text
+    assert "field 'email' loses tag PII.email" in back.json()["message"]
+    assert spine.versions() == [1, 2]
+
+
 def test_producer_cannot_launder_a_tag_through_a_soft_delete(spine: Spine) -> None:
     spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
     deleted = httpx.delete(
@@ -200,3 +229,69 @@ def test_confluent_client_producer_cannot_declassify_but_security_can(spine: Spi
     schema_id = spine.sr_client(Role.SECURITY).register_schema(SUBJECT, Schema(customer(), "AVRO"))
     [record] = spine.declassification_records()
     assert (record["schema_id"], record["version"], record["actor"]) == (schema_id, 2, "test-security")
+
+
+def permanently_delete(spine: Spine, role: Role = Role.PRODUCER) -> None:
+    headers = {"Authorization": f"Bearer {spine.token(role)}"}
+    for permanent in (False, True):
+        deleted = httpx.delete(
+            f"{spine.registry}/subjects/{SUBJECT}",
+            params={"permanent": permanent},
+            headers=headers,
+            timeout=30,
+        )
+        assert deleted.status_code == 200, deleted.text
+
+
+def test_producer_cannot_launder_a_tag_through_a_permanent_delete(spine: Spine) -> None:
+    """A producer may delete a subject for good, but its fields' tags outlive it: republishing them weaker is
+    a declassification against the tags remembered, on either API."""
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    permanently_delete(spine)
+    assert spine.versions() == []
+    refused = spine.publish(customer(), Role.PRODUCER, "2.0.0")
+    assert (refused.status_code, refused.json()["error_code"]) == (403, 40310), refused.text
+    assert "field 'email' loses tag PII.email" in refused.json()["message"]
+    assert "permanently deleted" in refused.json()["message"]
+    renamed = spine.publish(customer(name="contact", aliases=("email",)), Role.PRODUCER, "2.0.0")
+    assert (renamed.status_code, renamed.json()["error_code"]) == (403, 40310), renamed.text
+    with pytest.raises(SchemaRegistryError) as confluent:
+        spine.sr_client(Role.PRODUCER).register_schema(SUBJECT, Schema(customer("PII"), "AVRO"))
+    assert (confluent.value.http_status_code, confluent.value.error_code) == (403, 40310)
+    assert spine.versions() == []
+    kept = spine.publish(customer("PII.email"), Role.PRODUCER, "2.0.0")
+    assert (kept.status_code, kept.json()["version"]) == (200, 1), kept.text
+    assert spine.declassification_records() == []
+
+
+def test_a_field_removed_before_a_permanent_delete_keeps_its_last_tags(spine: Spine) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    without_email = json.dumps(
+        {
+            "type": "record",
+            "name": "Customer",
+            "namespace": "sales",
+            "fields": [{"name": "id", "type": "string"}],
+        }
+    )
+    assert spine.publish(without_email, Role.PRODUCER, "2.0.0").status_code == 200
+    permanently_delete(spine)
+    refused = spine.publish(customer(), Role.PRODUCER, "3.0.0")
+    assert (refused.status_code, refused.json()["error_code"]) == (403, 40310), refused.text
+
+
+def test_security_republishing_weaker_tags_after_a_permanent_delete_is_audited_and_remembered(
+    spine: Spine,
+) -> None:
+    spine.publish(customer("PII.email"), Role.PRODUCER, "1.0.0")
+    permanently_delete(spine)
+    accepted = spine.publish(customer("PII"), Role.SECURITY, "2.0.0")
+    assert accepted.status_code == 200, accepted.text
+    [record] = spine.declassification_records()
+    assert (record["version"], record["semver"], record["actor"]) == (1, "2.0.0", "test-security")
+    assert record["fields"] == [{"field": "email", "removed_tags": ["PII.email"], "now": "email"}]
+    permanently_delete(spine)
+    # The accepted declassification is now the tags remembered: PII stays, PII.email is no longer owed.
+    again = spine.publish(customer("PII"), Role.PRODUCER, "3.0.0")
+    assert again.status_code == 200, again.text
+    assert len(spine.declassification_records()) == 1

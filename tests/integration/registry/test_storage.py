@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from registry.classification import FieldClass
 from registry.events import decode_event, event_schema
 from registry.service import RegistryService, SchemaInput
 from registry.storage import Database, Reference
@@ -161,3 +162,61 @@ def test_migrating_to_the_shared_outbox_keeps_unsent_events_deliverable(
     assert [r.key for r in rows] == [b"s0-value", b"s2-value"]
     decoded = [decode_event(event_schema(), r.value) for r in rows]
     assert [(e["subject"], e["version"]) for e in decoded] == [("s0-value", 0), ("s2-value", 2)]
+
+
+ADDRESS = json.dumps(
+    {
+        "type": "record",
+        "name": "Address",
+        "namespace": "sales",
+        "fields": [{"name": "street", "type": "string", "confluent:tags": ["PII.address"]}],
+    }
+)
+
+
+def _customer(*email_tags: str) -> str:
+    email = {"name": "email", "type": "string", "confluent:tags": list(email_tags)}
+    fields = [{"name": "home", "type": "sales.Address"}, email] if email_tags else []
+    return json.dumps({"type": "record", "name": "Customer", "namespace": "sales", "fields": fields})
+
+
+def _upgrade_remembers_the_last_tags_of_existing_versions(db: Database) -> None:
+    db.migrate("0002")
+    with db.write() as conn:
+        for subject, schemas in (
+            ("addr-value", [(ADDRESS, ())]),
+            (
+                "cust-value",
+                [
+                    (_customer("PII.email"), (Reference("sales.Address", "addr-value", 1),)),
+                    (_customer("PII.email", "PII.contact"), (Reference("sales.Address", "addr-value", 1),)),
+                    (_customer(), ()),
+                ],
+            ),
+        ):
+            repo.lock_subject(conn, subject)
+            for n, (text, refs) in enumerate(schemas):
+                schema_id = repo.store_schema(conn, "AVRO", f"{text}#{subject}{n}", text, refs)
+                repo.add_version(conn, subject, schema_id, f"{n + 1}.0.0")
+        repo.mark_deleted(conn, "cust-value", None)
+    db.migrate()
+    with db.read() as conn:
+        assert repo.remembered_classes(conn, "cust-value") == [
+            FieldClass("AVRO", "email", "email", ("PII.email", "PII.contact")),
+            FieldClass("AVRO", "home.street", "home.street", ("PII.address",)),
+        ]
+        assert repo.remembered_classes(conn, "addr-value") == [
+            FieldClass("AVRO", "street", "street", ("PII.address",))
+        ]
+
+
+def test_upgrade_remembers_the_last_tags_of_existing_versions_on_sqlite(tmp_path: Path) -> None:
+    _upgrade_remembers_the_last_tags_of_existing_versions(Database(f"sqlite:///{tmp_path / 'registry.db'}"))
+
+
+def test_upgrade_remembers_the_last_tags_of_existing_versions_on_postgres(
+    database_factory: Callable[[], str],
+) -> None:
+    db = Database(database_factory())
+    _upgrade_remembers_the_last_tags_of_existing_versions(db)
+    db.dispose()

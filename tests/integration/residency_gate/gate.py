@@ -66,6 +66,7 @@ def start_gate(
     signing_key: str | None = None,
     registry_url: str | None = None,
     outbox: OutboxSettings | None = None,
+    registry_version_ttl: float = 60.0,
 ) -> Gate:
     spine = SpineSettings(home=home)
     settings = ResidencyGateSettings(
@@ -75,6 +76,7 @@ def start_gate(
         checkpoint_seconds=checkpoint_seconds,
         signing_key=signing_key,
         registry_url=registry_url,
+        registry_version_ttl=registry_version_ttl,
     )
     app = create_app(
         settings, spine=spine, kafka=kafka or KafkaSettings(bootstrap=None), outbox_settings=outbox

@@ -140,7 +140,11 @@ def test_schema_tagged_pii_email_field_is_dropped_and_audited_with_subject_and_v
         ("customer_email", "drop", ["PII.email"])
     ]
     record = audit_record(tagged_gate, decision["decision_id"])
-    assert record["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    assert record["route"]["schema"] == {
+        "subject": SUBJECT,
+        "version": version,
+        "id": schema_id(registry, version),
+    }
     assert record["route"]["fields"] == [{"name": "customer_email", "tags": ["PII.email"]}]
     assert record["redactions"] == [{"field": "customer_email", "action": "drop", "tags": ["PII.email"]}]
     assert record["outcome"] == "allow_with_redaction"
@@ -199,7 +203,11 @@ def test_a_dataset_tied_to_a_subject_reads_its_tags_from_the_registry_unasked(
     [decision] = evaluate(tagged_gate, {"dataset": "sales.orders", "sink": "analytics-us"})
     assert [r["field"] for r in decision["redactions"]] == ["customer_email"]
     record = audit_record(tagged_gate, decision["decision_id"])
-    assert record["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    assert record["route"]["schema"] == {
+        "subject": SUBJECT,
+        "version": version,
+        "id": schema_id(registry, version),
+    }
     [other] = evaluate(tagged_gate, orders_route(schema={"subject": "crm.customers-value", "version": 1}))
     assert other["outcome"] == "deny"
 
@@ -280,7 +288,7 @@ def test_fail_closed_client_gets_the_schema_version_used(registry: Registry, tag
     with GateClient(tagged_gate.url, tagged_gate.tokens[Role.PRODUCER]) as client:
         decision = client.evaluate(route)
     assert decision.outcome is Outcome.ALLOW_WITH_REDACTION
-    assert decision.route.schema == SchemaRef(SUBJECT, version)
+    assert decision.route.schema == SchemaRef(SUBJECT, version, schema_id(registry, version))
 
 
 def test_numbered_versions_are_cached_and_latest_is_read_again(registry: Registry) -> None:
@@ -307,9 +315,94 @@ def test_cli_evaluate_with_subject_shows_the_redaction(
     assert result.exit_code == 0, result.output
     [decision] = json.loads(result.stdout)["decisions"]
     assert [r["field"] for r in decision["redactions"]] == ["customer_email"]
-    assert decision["route"]["schema"] == {"subject": SUBJECT, "version": version}
+    assert decision["route"]["schema"] == {
+        "subject": SUBJECT,
+        "version": version,
+        "id": schema_id(registry, version),
+    }
     denied = runner.invoke(spine_app, [*base, "--subject", "no.such-value"])
     assert denied.exit_code == 1
     bad = runner.invoke(spine_app, [*base, "--subject", SUBJECT, "--schema-version", "newest"])
     assert bad.exit_code == 2
     assert "--schema-version 'newest'" in bad.stderr
+
+
+def schema_id(registry: Registry, version: int) -> int:
+    answer = httpx.get(f"{registry.url}/subjects/{SUBJECT}/versions/{version}", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["id"])
+
+
+def purge_subject(registry: Registry) -> None:
+    for permanent in (False, True):
+        deleted = httpx.delete(
+            f"{registry.url}/subjects/{SUBJECT}",
+            params={"permanent": permanent},
+            headers=registry.tokens.header("producer"),
+            timeout=30,
+        )
+        assert deleted.status_code == 200, deleted.text
+
+
+def redacted(decision: dict[str, Any]) -> list[str]:
+    return [r["field"] for r in decision["redactions"]]
+
+
+def test_a_route_stating_its_schema_id_is_never_answered_with_a_purged_versions_tags(
+    registry: Registry, tagged_gate: Gate
+) -> None:
+    """Like Confluent's, the registry numbers a subject from 1 again after a permanent delete; the gate has
+    cached the old version 1, but a route stating the schema id its records carry gets the new one's tags,
+    and a route stating the purged schema's id is denied."""
+    first = registry.publish(SUBJECT, order_schema())
+    old_id = schema_id(registry, first)
+    [before] = evaluate(tagged_gate, orders_route(first))
+    assert redacted(before) == ["customer_email"]
+    purge_subject(registry)
+    assert registry.publish(SUBJECT, order_schema(with_phone=True)) == first == 1
+    new_id = schema_id(registry, 1)
+    assert new_id != old_id
+    current, stale = evaluate(
+        tagged_gate,
+        orders_route(schema={"subject": SUBJECT, "version": 1, "id": new_id}),
+        orders_route(schema={"subject": SUBJECT, "version": 1, "id": old_id}),
+    )
+    assert redacted(current) == ["customer_email", "customer_phone"]
+    assert audit_record(tagged_gate, current["decision_id"])["route"]["schema"] == {
+        "subject": SUBJECT,
+        "version": 1,
+        "id": new_id,
+    }
+    assert stale["outcome"] == "deny"
+    assert f"version 1 is schema id {new_id}, not {old_id}" in stale["reasons"][0]
+
+
+def test_a_gate_trusts_a_cached_numbered_version_only_for_its_version_ttl(
+    tmp_path: Path, registry: Registry
+) -> None:
+    gate = start_gate(
+        tmp_path / "gate", policy_file=EXAMPLE_MATRIX, registry_url=registry.url, registry_version_ttl=0.0
+    )
+    try:
+        registry.publish(SUBJECT, order_schema())
+        [before] = evaluate(gate, orders_route(1))
+        purge_subject(registry)
+        registry.publish(SUBJECT, order_schema(with_phone=True))
+        [after] = evaluate(gate, orders_route(1))
+    finally:
+        gate.stop()
+    assert redacted(before) == ["customer_email"]
+    assert redacted(after) == ["customer_email", "customer_phone"]
+
+
+def test_numbered_versions_are_cached_for_the_version_ttl_then_read_again(registry: Registry) -> None:
+    now = [0.0]
+    version = registry.publish(SUBJECT, order_schema())
+    with RegistryTags(registry.url, version_ttl=60.0, clock=lambda: now[0]) as tags:
+        assert tags.lookup(SchemaRef(SUBJECT, version)).version == version
+        registry.stop()
+        now[0] = 59.0
+        assert tags.lookup(SchemaRef(SUBJECT, version)).version == version
+        now[0] = 61.0
+        with pytest.raises(TagLookupError, match="registry unreachable"):
+            tags.lookup(SchemaRef(SUBJECT, version))

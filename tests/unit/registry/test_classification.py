@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from registry.classification import Declassification, declassifications, weakened_tags
+from registry.classification import (
+    Declassification,
+    FieldClass,
+    declassifications,
+    field_classes,
+    lost_tags,
+    weakened_tags,
+)
 from registry.schemas import ParsedSchema
 from tests.unit.registry.helpers import avro_record, field, json_schema, proto_message, record
 
@@ -99,3 +106,29 @@ def test_json_schema_property_losing_its_tag_is_a_declassification() -> None:
 
     assert found(doc("PII.email"), doc("PII")) == [("email", ("PII.email",), "email")]
     assert found(doc("PII"), doc("PII", "PII.email")) == []
+
+
+def test_field_classes_name_every_field_by_its_reading_key_with_its_tags() -> None:
+    schema = avro_record(tagged("id"), tagged("email", "PII.email"))
+    assert field_classes(schema) == [FieldClass("AVRO", "email", "email", ("PII.email",))]
+    assert field_classes(schema, untagged=True) == [
+        FieldClass("AVRO", "email", "email", ("PII.email",)),
+        FieldClass("AVRO", "id", "id", ()),
+    ]
+    proto = proto_message('string email = 2 [(confluent.field_meta).tags = "PII"];', extra=META)
+    assert field_classes(proto) == [FieldClass("PROTOBUF", "#2", "email", ("PII",))]
+
+
+def test_remembered_tags_are_followed_by_key_within_a_type_and_by_path_across_types() -> None:
+    remembered = [FieldClass("PROTOBUF", "#2", "email", ("PII.email",))]
+    renamed = proto_message("string id = 1; string contact = 2;", extra=META)
+    assert [(d.field, d.removed, d.now) for d in lost_tags(remembered, renamed)] == [
+        ("email", ("PII.email",), "contact")
+    ]
+    as_avro = avro_record(tagged("email", "PII"))
+    assert [(d.field, d.removed, d.now) for d in lost_tags(remembered, as_avro)] == [
+        ("email", ("PII.email",), "email")
+    ]
+    assert lost_tags(remembered, avro_record(tagged("email", "PII.email"))) == []
+    from_avro = [FieldClass("AVRO", "email", "email", ("PII.email",))]
+    assert [d.now for d in lost_tags(from_avro, proto_message("string email = 2;", extra=META))] == ["email"]

@@ -81,7 +81,9 @@ def test_route_without_schema_has_no_schema_key() -> None:
         ({"subject": "s", "version": "3"}, "'schema.version' must be 'latest' or a version number"),
         ({"subject": "s", "version": True}, "'schema.version' must be 'latest' or a version number"),
         ({"subject": "s", "version": 2**31}, "'schema.version' must be 'latest' or a version number"),
-        ({"subject": "s", "id": 4}, "unknown route field 'schema.id'"),
+        ({"subject": "s", "id": -1}, "route field 'schema.id'"),
+        ({"subject": "s", "id": "4"}, "route field 'schema.id'"),
+        ({"subject": "s", "id": True}, "route field 'schema.id'"),
     ],
 )
 def test_route_from_dict_refuses_a_malformed_schema(schema: Any, message: str) -> None:
@@ -90,6 +92,23 @@ def test_route_from_dict_refuses_a_malformed_schema(schema: Any, message: str) -
 
 
 # --- the registry's answer ------------------------------------------------------------------------------
+
+
+def test_parse_tags_answer_refuses_another_schema_id_than_the_route_states() -> None:
+    assert parse_tags_answer(answer(), SchemaRef(REF.subject, 3, answer()["id"])).id == answer()["id"]
+    stated = SchemaRef(REF.subject, 3, answer()["id"] + 1)
+    with pytest.raises(TagLookupError, match=f"version 3 is schema id {answer()['id']}, not {stated.id}"):
+        parse_tags_answer(answer(), stated)
+
+
+def test_route_schema_id_is_recorded_only_when_stated() -> None:
+    stated = Route("d", sink="s", schema=SchemaRef("s", 2, 9))
+    assert route_to_dict(stated)["schema"] == {"subject": "s", "version": 2, "id": 9}
+    assert route_from_dict(route_to_dict(stated)) == stated
+    assert route_to_dict(Route("d", sink="s", schema=SchemaRef("s", 2)))["schema"] == {
+        "subject": "s",
+        "version": 2,
+    }
 
 
 def test_parse_tags_answer_builds_field_tags_by_path() -> None:
@@ -153,11 +172,11 @@ def test_merge_without_explicit_fields_is_the_schema_fields() -> None:
     assert merge_fields((EMAIL, PHONE), ()) == (EMAIL, PHONE)
 
 
-def test_apply_schema_merges_fields_and_pins_the_version_used() -> None:
+def test_apply_schema_merges_fields_and_pins_the_version_and_schema_id_used() -> None:
     route = Route("crm.customers", sink="fraud-us", fields=(PHONE,), schema=SchemaRef(REF.subject, "latest"))
     resolved = apply_schema(route, SchemaTags(REF.subject, 5, 11, (EMAIL,)))
     assert resolved.fields == (EMAIL, PHONE)
-    assert resolved.schema == SchemaRef(REF.subject, 5)
+    assert resolved.schema == SchemaRef(REF.subject, 5, 11)
     assert (resolved.dataset, resolved.sink) == ("crm.customers", "fraud-us")
 
 
@@ -189,7 +208,10 @@ def test_resolve_routes_asks_once_per_distinct_schema_version() -> None:
     resolved = resolve_routes(routes, lookup)
     assert sorted(lookup.asked, key=str) == [REF, latest]
     assert [r.denial for r in resolved] == [None] * 6
-    assert [r.route.schema for r in resolved] == [REF, SchemaRef(REF.subject, 4)] * 3
+    assert [r.route.schema for r in resolved] == [
+        SchemaRef(REF.subject, 3, 7),
+        SchemaRef(REF.subject, 4, 8),
+    ] * 3
 
 
 def test_resolve_routes_denies_only_the_routes_whose_schema_failed() -> None:
@@ -223,7 +245,8 @@ def test_schema_tag_drives_redaction_of_exactly_that_field(policy: Policy) -> No
     decision = evaluate(policy, apply_schema(route, tags))
     assert decision.outcome is Outcome.ALLOW_WITH_REDACTION
     assert [(r.field, r.action) for r in decision.redactions] == [("customer_email", "drop")]
-    assert decision_to_dict(decision)["route"]["schema"] == {"subject": "sales.orders-value", "version": 2}
+    schema = {"subject": "sales.orders-value", "version": 2, "id": 1}
+    assert decision_to_dict(decision)["route"]["schema"] == schema
 
 
 def test_deny_names_the_route_and_resolves_what_the_matrix_knows(policy: Policy) -> None:

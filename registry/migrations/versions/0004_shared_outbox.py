@@ -2,8 +2,8 @@
 
 Unsent events are carried over, Avro-encoded as the relay now sends them; sent ones are dropped.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from registry.events import encode_event, event_schema
 
-revision = "0003"
-down_revision: str | None = "0002"
+revision = "0004"
+down_revision: str | None = "0003"
 branch_labels = None
 depends_on = None
 
