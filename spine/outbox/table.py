@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,6 +35,22 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("headers", sa.Text(), nullable=True),
         sa.Column("created_ms", sa.BigInteger(), nullable=False, index=True),
     )
+
+
+def create_table_v1(op: Any) -> None:
+    """Create the table in its first shape from a service's Alembic migration (``op`` is ``alembic.op``).
+
+    Frozen with the migrations that call it: a later shape is a new function and a new migration."""
+    op.create_table(
+        TABLE_NAME,
+        sa.Column("id", _AutoId, primary_key=True, autoincrement=True),
+        sa.Column("topic", sa.String(249), nullable=False),
+        sa.Column("key", sa.LargeBinary(), nullable=True),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=True),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+    )
+    op.create_index(f"ix_{TABLE_NAME}_created_ms", TABLE_NAME, ["created_ms"])
 
 
 OUTBOX = outbox_table(sa.MetaData())

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from spine.outbox.table import create_table_v1
+
 from registry.events import encode_event, event_schema
 
 revision = "0004"
@@ -53,16 +55,7 @@ def _millis(value: datetime | None) -> int:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "spine_outbox",
-        sa.Column("id", _AutoId, primary_key=True, autoincrement=True),
-        sa.Column("topic", sa.String(249), nullable=False),
-        sa.Column("key", sa.LargeBinary(), nullable=True),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-    )
-    op.create_index("ix_spine_outbox_created_ms", "spine_outbox", ["created_ms"])
+    create_table_v1(op)
     conn = op.get_bind()
     schema = event_schema()
     rows = conn.execute(sa.select(_old).where(_old.c.sent_at.is_(None)).order_by(_old.c.id)).all()

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from spine.outbox.table import create_table_v1
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-_AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _HEADERS = json.dumps([["spine.producer", base64.b64encode(b"residency-gate").decode("ascii")]])
 
 _old = sa.table(
@@ -52,16 +53,7 @@ def _millis(text: str | None) -> int:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "spine_outbox",
-        sa.Column("id", _AutoId, primary_key=True, autoincrement=True),
-        sa.Column("topic", sa.String(249), nullable=False),
-        sa.Column("key", sa.LargeBinary(), nullable=True),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-    )
-    op.create_index("ix_spine_outbox_created_ms", "spine_outbox", ["created_ms"])
+    create_table_v1(op)
     conn = op.get_bind()
     rows = conn.execute(sa.select(_old).order_by(_old.c.id)).all()
     if rows:
