@@ -189,3 +189,24 @@ def test_client_admin_calls_and_errors(sr_client: Callable[..., SchemaRegistryCl
     assert client.get_compatibility("admin-value") == "FULL"
     assert client.delete_subject("admin-value") == [1]
     assert client.delete_subject("admin-value", permanent=True) == [1]
+
+
+def test_removed_protobuf_field_is_accepted_under_backward(
+    sr_client: Callable[..., SchemaRegistryClient],
+) -> None:
+    """Confluent's protobuf.diff: FIELD_REMOVED is compatible, with or without ``reserved``."""
+    client = sr_client()
+    admin = sr_client("admin")
+    admin.set_compatibility("pb-compat-value", "BACKWARD")
+    client.register_schema("pb-compat-value", Schema(PROTO, "PROTOBUF"))
+    without_amount = PROTO.replace("  int64 amount = 2;\n", "")
+    assert "amount" not in without_amount
+    assert client.test_compatibility("pb-compat-value", Schema(without_amount, "PROTOBUF")) is True
+    client.register_schema("pb-compat-value", Schema(without_amount, "PROTOBUF"))
+    assert client.get_versions("pb-compat-value") == [1, 2]
+    changed_kind = without_amount.replace("string id = 1;", "int64 id = 1;")
+    assert client.test_compatibility("pb-compat-value", Schema(changed_kind, "PROTOBUF")) is False
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema("pb-compat-value", Schema(changed_kind, "PROTOBUF"))
+    assert refused.value.error_code == 409
+    assert "FIELD_SCALAR_KIND_CHANGED" in refused.value.error_message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.diff import SchemaChange, diff_schemas
 from registry.semver import ChangeClass
-from tests.unit.registry.helpers import avro_record, field, json_schema, proto_message
+from tests.unit.registry.helpers import avro_record, field, json_schema, proto, proto_message
 
 PATCH, MINOR, MAJOR = ChangeClass.PATCH, ChangeClass.MINOR, ChangeClass.MAJOR
 
@@ -71,12 +71,24 @@ def test_protobuf_diff_classes_fields_enums_and_tags() -> None:
     }
 
 
-def test_protobuf_diff_marks_unreserved_removal_and_type_change_major() -> None:
+def test_protobuf_diff_marks_type_change_major_and_unreserved_removal_minor() -> None:
+    """Confluent FIELD_SCALAR_KIND_CHANGED is incompatible; FIELD_REMOVED is compatible, reserved or not."""
     old = proto_message("string id = 1; string email = 2;")
     new = proto_message("int32 id = 1;")
     assert classes(diff_schemas(old, new)) == {
         "/messages/User/fields/id/type": MAJOR,
-        "/messages/User/fields/email": MAJOR,
+        "/messages/User/fields/email": MINOR,
+    }
+
+
+def test_protobuf_diff_marks_removed_required_field_and_message_major() -> None:
+    """Confluent REQUIRED_FIELD_REMOVED and MESSAGE_REMOVED are incompatible."""
+    old = proto('syntax = "proto2"; message M { required int32 a = 1; } message N { optional int32 b = 1; }')
+    new = proto('syntax = "proto2"; message M { optional int32 c = 2; }')
+    assert classes(diff_schemas(old, new)) == {
+        "/messages/M/fields/a": MAJOR,
+        "/messages/M/fields/c": MINOR,
+        "/messages/N": MAJOR,
     }
 
 
