@@ -290,15 +290,18 @@ class _JsonDiff:
 
     def _properties(self, o: Json, n: Json, before: Json, after: Json, path: str) -> list[SchemaChange]:
         changes: list[SchemaChange] = []
+        refused = {i.path for i in json_compat.can_read_node(self.new, self.old, n, o, path)}
         for name in after:
             if name not in before:
-                changes.append(SchemaChange(f"{path}/properties/{name}", f"property {name} added", MINOR))
+                where = f"{path}/properties/{name}"
+                cls = MAJOR if _under(refused, where) else MINOR
+                changes.append(SchemaChange(where, f"property {name} added", cls))
         for name, schema in before.items():
             where = f"{path}/properties/{name}"
             if name in after:
                 changes.extend(self.walk(schema, after[name], where))
             else:
-                cls = MAJOR if n.get("additionalProperties") is False else MINOR
+                cls = MAJOR if _under(refused, where) else MINOR
                 changes.append(SchemaChange(where, f"property {name} removed", cls))
         return changes
 
@@ -315,6 +318,10 @@ class _JsonDiff:
                 for n in sorted(old_names - new_names)
             ),
         ]
+
+
+def _under(paths: set[str], where: str) -> bool:
+    return any(p == where or p.startswith(where + "/") for p in paths)
 
 
 def _only(node: dict[str, Json], key: str) -> dict[str, Json]:

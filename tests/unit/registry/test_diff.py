@@ -114,8 +114,8 @@ def test_json_diff_classes_required_types_and_descriptions() -> None:
     assert classes(diff_schemas(old, new)) == {
         "/properties/id/description": PATCH,
         "/properties/age/type": MAJOR,
-        "/properties/email": MINOR,
-        "/properties/old": MINOR,
+        "/properties/email": MAJOR,  # Confluent REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL
+        "/properties/old": MINOR,  # Confluent PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL
         "/required/email": MAJOR,
     }
 
@@ -131,3 +131,11 @@ def test_protobuf_diff_ignores_types_that_only_arrive_with_a_new_import() -> Non
         "string id = 1; google.protobuf.Timestamp at = 2;", extra='import "google/protobuf/timestamp.proto";'
     )
     assert classes(diff_schemas(old, new)) == {"/messages/User/fields/at": MINOR}
+
+
+def test_json_diff_classes_a_property_added_to_a_closed_model_minor() -> None:
+    """Confluent OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL is compatible; removal from a closed model
+    (PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL) is not."""
+    old = json_schema({"type": "object", "properties": {"a": {}, "b": {}}, "additionalProperties": False})
+    new = json_schema({"type": "object", "properties": {"a": {}, "c": {}}, "additionalProperties": False})
+    assert classes(diff_schemas(old, new)) == {"/properties/b": MAJOR, "/properties/c": MINOR}
