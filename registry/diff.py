@@ -177,8 +177,11 @@ def _describe(node: Json) -> str:
 
 def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChange]:
     changes: list[SchemaChange] = []
-    evolution = proto_compat.evolution(old, new)
-    unreserved = {p.path for p in evolution if p.kind == "field-removed-not-reserved"}
+    refused = [c for c in proto_compat.differences(old, new) if not c.compatible]
+
+    def problems(path: str) -> list[proto_compat.Change]:
+        return [c for c in refused if c.path == path or c.path.startswith(path + "/")]
+
     for name, message in new.messages.items():
         if name not in old.messages and name in new.own_types:
             changes.append(
@@ -190,27 +193,27 @@ def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChang
         if after is None and name not in old.own_types:
             continue
         if after is None:
-            changes.append(SchemaChange(path, f"message {message.name} removed", MAJOR))
+            cls = MAJOR if any(c.path == path for c in refused) else MINOR
+            changes.append(SchemaChange(path, f"message {message.name} removed", cls))
             continue
         old_fields = {f.number: f for f in message.field}
         new_fields = {f.number: f for f in after.field}
         for number, field in new_fields.items():
             if number not in old_fields:
-                changes.append(
-                    SchemaChange(f"{path}/fields/{field.name}", f"field {field.name} ({number}) added", MINOR)
-                )
+                field_path = f"{path}/fields/{field.name}"
+                cls = MAJOR if problems(field_path) else MINOR
+                changes.append(SchemaChange(field_path, f"field {field.name} ({number}) added", cls))
         for number, field in old_fields.items():
             field_path = f"{path}/fields/{field.name}"
             if number not in new_fields:
-                reserved = field_path not in unreserved
-                text = f"field {field.name} ({number}) removed" + (" and reserved" if reserved else "")
-                changes.append(SchemaChange(field_path, text, MINOR if reserved else MAJOR))
+                cls = MAJOR if problems(field_path) else MINOR
+                changes.append(SchemaChange(field_path, f"field {field.name} ({number}) removed", cls))
                 continue
             later = new_fields[number]
-            problems = proto_compat.compare_field(after, later, message, field, field_path)
-            changes.extend(SchemaChange(p.path, p.message, MAJOR) for p in problems)
-            if not problems and proto_compat.type_label(field) != proto_compat.type_label(later):
-                text = f"field {field.name} ({number}) widened from {proto_compat.type_label(field)} to "
+            found = problems(f"{path}/fields/{later.name}")
+            changes.extend(SchemaChange(p.path, p.incompatibility().message, MAJOR) for p in found)
+            if not found and proto_compat.type_label(field) != proto_compat.type_label(later):
+                text = f"field {field.name} ({number}) changed type from {proto_compat.type_label(field)} to "
                 changes.append(
                     SchemaChange(f"{field_path}/type", text + proto_compat.type_label(later), MINOR)
                 )
@@ -231,12 +234,9 @@ def _protobuf_diff(old: ProtobufSchema, new: ProtobufSchema) -> list[SchemaChang
         for number, value in new_values.items():
             if number not in old_values:
                 changes.append(SchemaChange(f"{path}/values/{value}", f"enum value {value} added", MINOR))
-        removed = {p.path for p in evolution if p.kind == "enum-value-removed"}
         for number, value in old_values.items():
             if number not in new_values:
-                value_path = f"{path}/values/{value}"
-                cls = MAJOR if value_path in removed else MINOR
-                changes.append(SchemaChange(value_path, f"enum value {value} removed", cls))
+                changes.append(SchemaChange(f"{path}/values/{value}", f"enum value {value} removed", MINOR))
     return changes
 
 
@@ -290,15 +290,18 @@ class _JsonDiff:
 
     def _properties(self, o: Json, n: Json, before: Json, after: Json, path: str) -> list[SchemaChange]:
         changes: list[SchemaChange] = []
+        refused = {i.path for i in json_compat.can_read_node(self.new, self.old, n, o, path)}
         for name in after:
             if name not in before:
-                changes.append(SchemaChange(f"{path}/properties/{name}", f"property {name} added", MINOR))
+                where = f"{path}/properties/{name}"
+                cls = MAJOR if _under(refused, where) else MINOR
+                changes.append(SchemaChange(where, f"property {name} added", cls))
         for name, schema in before.items():
             where = f"{path}/properties/{name}"
             if name in after:
                 changes.extend(self.walk(schema, after[name], where))
             else:
-                cls = MAJOR if n.get("additionalProperties") is False else MINOR
+                cls = MAJOR if _under(refused, where) else MINOR
                 changes.append(SchemaChange(where, f"property {name} removed", cls))
         return changes
 
@@ -315,6 +318,10 @@ class _JsonDiff:
                 for n in sorted(old_names - new_names)
             ),
         ]
+
+
+def _under(paths: set[str], where: str) -> bool:
+    return any(p == where or p.startswith(where + "/") for p in paths)
 
 
 def _only(node: dict[str, Json], key: str) -> dict[str, Json]:

@@ -222,8 +222,12 @@ class RegistryService(ConfigOperations):
 
         return self._parsed.get_or_load(schema_id, load)
 
-    def _lint(self, subject: str, schema: ParsedSchema, config: LintConfig) -> list[LintFinding]:
-        findings = list(lint_schema(schema, config))
+    def _lint(
+        self, conn: Connection, subject: str, schema: ParsedSchema, config: LintConfig
+    ) -> list[LintFinding]:
+        latest = repo.latest_version(conn, subject)
+        previous = self.parsed(conn, latest.schema_id) if latest is not None else None
+        findings = list(lint_schema(schema, config, previous))
         problems = _lint_problems(findings)
         if problems:
             raise LintRefusedError(
@@ -395,7 +399,7 @@ class RegistryService(ConfigOperations):
             settings = self.settings(conn, subject)
             if settings.mode == "READONLY":
                 raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
-            self._lint(subject, schema, settings.lint)
+            self._lint(conn, subject, schema, settings.lint)
             level = settings.level
             latest = repo.latest_version(conn, subject)
             assessment = self._assess(conn, level, schema, latest)
@@ -445,7 +449,7 @@ class RegistryService(ConfigOperations):
             if not dry_run:
                 repo.lock_subject(conn, subject)
             settings = self.settings(conn, subject)
-            findings = self._lint(subject, schema, settings.lint)
+            findings = self._lint(conn, subject, schema, settings.lint)
             latest = repo.latest_version(conn, subject)
             if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
                 conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)

@@ -2,8 +2,8 @@
 
 BACKWARD: the new schema reads data written with existing ones. FORWARD: existing schemas read data
 written with the new one. FULL: both. Non-transitive levels compare with the newest existing schema only.
-Each schema type supplies ``can_read(reader, writer)``; a type may add ``evolution(old, new)`` rules that
-depend on which schema is older (Protobuf's "removed field not reserved"), applied at every level but NONE.
+Each schema type supplies only ``can_read(reader, writer)``. Rules that depend on which schema is older
+(buf's "reserve what you remove") are lint rules, not compatibility: Confluent has none.
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ _CAN_READ: dict[SchemaType, ReadCheck] = {
     SchemaType.AVRO: avro.can_read,
     SchemaType.PROTOBUF: protobuf.can_read,
     SchemaType.JSON: jsonschema.can_read,
-}
-_EVOLUTION: dict[SchemaType, ReadCheck] = {
-    SchemaType.PROTOBUF: protobuf.evolution,
 }
 
 
@@ -56,7 +53,4 @@ def check_compatibility(
             found.extend(can_read(new, old))
         if level.forward:
             found.extend(can_read(old, new))
-        evolution = _EVOLUTION.get(new.schema_type)
-        if evolution is not None and old.schema_type == new.schema_type:
-            found.extend(evolution(old, new))
     return CompatibilityResult(tuple(dict.fromkeys(found)))

@@ -31,6 +31,7 @@ class LintFinding:
 
 
 Check = Callable[[ParsedSchema], Iterator[tuple[str, str]]]
+ChangeCheck = Callable[[ParsedSchema, ParsedSchema], Iterator[tuple[str, str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,17 @@ class Rule:
     default: Severity
     schema_types: frozenset[SchemaType]
     check: Check
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRule:
+    """A check of a schema against the subject's previous version; ``check(previous, schema)``.
+
+    It runs only when there is a previous version of the same schema type.
+    """
+
+    name: str
+    description: str
+    default: Severity
+    schema_types: frozenset[SchemaType]
+    check: ChangeCheck

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from registry.lint import avro, jsonschema, protobuf
+from registry.lint import avro, jsonschema, protobuf, protobuf_evolution
 from registry.lint.config import LintConfig
-from registry.lint.model import LintFinding, Rule, Severity
+from registry.lint.model import ChangeRule, LintFinding, Rule, Severity
 from registry.lint.walk import fields
 from registry.schemas.model import ParsedSchema, SchemaType
 
@@ -27,21 +27,20 @@ def classification_tag_required(schema: ParsedSchema) -> Iterator[tuple[str, str
             yield info.pointer, f"field {info.name_path} carries no classification tag (e.g. PII, PUBLIC)"
 
 
-RULES: dict[str, Rule] = {
-    rule.name: rule
-    for rule in [
-        *avro.RULES,
-        *protobuf.RULES,
-        *jsonschema.RULES,
-        Rule(
-            CLASSIFICATION_RULE,
-            "every field carries a classification tag, directly or through its parent",
-            Severity.WARN,
-            frozenset(SchemaType),
-            classification_tag_required,
-        ),
-    ]
-}
+_ALL: list[Rule | ChangeRule] = [
+    *avro.RULES,
+    *protobuf.RULES,
+    *protobuf_evolution.RULES,
+    *jsonschema.RULES,
+    Rule(
+        CLASSIFICATION_RULE,
+        "every field carries a classification tag, directly or through its parent",
+        Severity.WARN,
+        frozenset(SchemaType),
+        classification_tag_required,
+    ),
+]
+RULES: dict[str, Rule | ChangeRule] = {rule.name: rule for rule in _ALL}
 
 
 def rule_names() -> list[str]:
@@ -59,13 +58,24 @@ def default_severities() -> dict[str, Severity]:
     return {name: rule.default for name, rule in RULES.items()}
 
 
-def lint_schema(schema: ParsedSchema, config: LintConfig) -> list[LintFinding]:
-    """Run every enabled rule that applies to the schema's type; errors first, then warnings."""
+def lint_schema(
+    schema: ParsedSchema, config: LintConfig, previous: ParsedSchema | None = None
+) -> list[LintFinding]:
+    """Run every enabled rule that applies to the schema's type; errors first, then warnings.
+
+    Rules that compare versions run only when ``previous`` (the subject's latest version) is given.
+    """
     findings: list[LintFinding] = []
     for name in rule_names():
         rule = RULES[name]
         severity = config.severity(name)
         if severity is Severity.OFF or schema.schema_type not in rule.schema_types:
             continue
-        findings.extend(LintFinding(name, severity, path, message) for path, message in rule.check(schema))
+        if isinstance(rule, ChangeRule):
+            if previous is None or previous.schema_type != schema.schema_type:
+                continue
+            found = rule.check(previous, schema)
+        else:
+            found = rule.check(schema)
+        findings.extend(LintFinding(name, severity, path, message) for path, message in found)
     return sorted(findings, key=lambda f: f.severity is not Severity.ERROR)

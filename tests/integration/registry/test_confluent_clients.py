@@ -189,3 +189,46 @@ def test_client_admin_calls_and_errors(sr_client: Callable[..., SchemaRegistryCl
     assert client.get_compatibility("admin-value") == "FULL"
     assert client.delete_subject("admin-value") == [1]
     assert client.delete_subject("admin-value", permanent=True) == [1]
+
+
+def test_removed_protobuf_field_is_accepted_under_backward(
+    sr_client: Callable[..., SchemaRegistryClient],
+) -> None:
+    """Confluent's protobuf.diff: FIELD_REMOVED is compatible, with or without ``reserved``."""
+    client = sr_client()
+    admin = sr_client("admin")
+    admin.set_compatibility("pb-compat-value", "BACKWARD")
+    client.register_schema("pb-compat-value", Schema(PROTO, "PROTOBUF"))
+    without_amount = PROTO.replace("  int64 amount = 2;\n", "")
+    assert "amount" not in without_amount
+    assert client.test_compatibility("pb-compat-value", Schema(without_amount, "PROTOBUF")) is True
+    client.register_schema("pb-compat-value", Schema(without_amount, "PROTOBUF"))
+    assert client.get_versions("pb-compat-value") == [1, 2]
+    changed_kind = without_amount.replace("string id = 1;", "int64 id = 1;")
+    assert client.test_compatibility("pb-compat-value", Schema(changed_kind, "PROTOBUF")) is False
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema("pb-compat-value", Schema(changed_kind, "PROTOBUF"))
+    assert refused.value.error_code == 409
+    assert "FIELD_SCALAR_KIND_CHANGED" in refused.value.error_message
+
+
+def test_property_added_to_an_open_json_model_is_refused_under_backward(
+    sr_client: Callable[..., SchemaRegistryClient],
+) -> None:
+    """Confluent's json.diff: OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL is refused, the same property
+    added to a closed model (OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL) is accepted."""
+    client = sr_client()
+    sr_client("admin").set_compatibility("js-compat-value", "BACKWARD")
+    client.register_schema("js-compat-value", Schema(JSON_SCHEMA, "JSON"))
+    document = json.loads(JSON_SCHEMA)
+    document["properties"]["note"] = {"type": "string"}
+    added = Schema(json.dumps(document), "JSON")
+    assert client.test_compatibility("js-compat-value", added) is False
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema("js-compat-value", added)
+    assert refused.value.error_code == 409
+    assert "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL at /properties/note" in refused.value.error_message
+    closed = json.loads(JSON_SCHEMA) | {"additionalProperties": False}
+    client.register_schema("js-closed-value", Schema(json.dumps(closed), "JSON"))
+    closed["properties"]["note"] = {"type": "string"}
+    assert client.test_compatibility("js-closed-value", Schema(json.dumps(closed), "JSON")) is True

@@ -180,3 +180,32 @@ def test_subject_that_cannot_become_a_topic_is_refused_by_the_spine_api_only(
     confluent = client.post(f"/subjects/{subject}/versions", json={"schema": order(ID)})
     assert confluent.status_code == 200, confluent.text
     assert client.get("/subjects").json() == [subject]
+
+
+PAYMENT_PROTO = 'syntax = "proto3";\npackage com.example;\nmessage Payment {\n%s\n}\n'
+
+
+def test_removed_protobuf_field_is_minor_and_a_subject_can_refuse_it_by_lint(
+    client: TestClient, tokens: Tokens
+) -> None:
+    """Confluent FIELD_REMOVED is compatible, so the gate classes it MINOR; proto.field-removed-reserved
+    warns, and set to error on a subject it blocks with 42230."""
+    two = PAYMENT_PROTO % "string id = 1;\nint64 amount = 2;"
+    one = PAYMENT_PROTO % "string id = 1;"
+    for subject in ("pr-value", "pe-value"):
+        assert publish(client, subject, two, "1.0.0", schemaType="PROTOBUF").status_code == 200
+    minor = publish(client, "pr-value", one, schemaType="PROTOBUF").json()
+    assert (minor["change"], minor["semver"]) == ("MINOR", "1.1.0")
+    assert {
+        "rule": "proto.field-removed-reserved",
+        "severity": "warn",
+        "path": "/messages/Payment/fields/amount",
+    }.items() <= next(f for f in minor["lint"] if f["rule"] == "proto.field-removed-reserved").items()
+    config = {"proto.field-removed-reserved": "error"}
+    admin = tokens.header("admin")
+    assert client.put("/schemas/pe-value/lint", json=config, headers=admin).status_code == 200
+    refused = publish(client, "pe-value", one, schemaType="PROTOBUF").json()
+    assert refused["error_code"] == 42230, refused
+    assert refused["problems"][0]["path"] == "/messages/Payment/fields/amount"
+    reserved = PAYMENT_PROTO % 'string id = 1;\nreserved 2;\nreserved "amount";'
+    assert publish(client, "pe-value", reserved, schemaType="PROTOBUF").json()["semver"] == "1.1.0"

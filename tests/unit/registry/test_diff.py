@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.diff import SchemaChange, diff_schemas
 from registry.semver import ChangeClass
-from tests.unit.registry.helpers import avro_record, field, json_schema, proto_message
+from tests.unit.registry.helpers import avro_record, field, json_schema, proto, proto_message
 
 PATCH, MINOR, MAJOR = ChangeClass.PATCH, ChangeClass.MINOR, ChangeClass.MAJOR
 
@@ -71,12 +71,24 @@ def test_protobuf_diff_classes_fields_enums_and_tags() -> None:
     }
 
 
-def test_protobuf_diff_marks_unreserved_removal_and_type_change_major() -> None:
+def test_protobuf_diff_marks_type_change_major_and_unreserved_removal_minor() -> None:
+    """Confluent FIELD_SCALAR_KIND_CHANGED is incompatible; FIELD_REMOVED is compatible, reserved or not."""
     old = proto_message("string id = 1; string email = 2;")
     new = proto_message("int32 id = 1;")
     assert classes(diff_schemas(old, new)) == {
         "/messages/User/fields/id/type": MAJOR,
-        "/messages/User/fields/email": MAJOR,
+        "/messages/User/fields/email": MINOR,
+    }
+
+
+def test_protobuf_diff_marks_removed_required_field_and_message_major() -> None:
+    """Confluent REQUIRED_FIELD_REMOVED and MESSAGE_REMOVED are incompatible."""
+    old = proto('syntax = "proto2"; message M { required int32 a = 1; } message N { optional int32 b = 1; }')
+    new = proto('syntax = "proto2"; message M { optional int32 c = 2; }')
+    assert classes(diff_schemas(old, new)) == {
+        "/messages/M/fields/a": MAJOR,
+        "/messages/M/fields/c": MINOR,
+        "/messages/N": MAJOR,
     }
 
 
@@ -102,8 +114,8 @@ def test_json_diff_classes_required_types_and_descriptions() -> None:
     assert classes(diff_schemas(old, new)) == {
         "/properties/id/description": PATCH,
         "/properties/age/type": MAJOR,
-        "/properties/email": MINOR,
-        "/properties/old": MINOR,
+        "/properties/email": MAJOR,  # Confluent REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL
+        "/properties/old": MINOR,  # Confluent PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL
         "/required/email": MAJOR,
     }
 
@@ -119,3 +131,11 @@ def test_protobuf_diff_ignores_types_that_only_arrive_with_a_new_import() -> Non
         "string id = 1; google.protobuf.Timestamp at = 2;", extra='import "google/protobuf/timestamp.proto";'
     )
     assert classes(diff_schemas(old, new)) == {"/messages/User/fields/at": MINOR}
+
+
+def test_json_diff_classes_a_property_added_to_a_closed_model_minor() -> None:
+    """Confluent OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL is compatible; removal from a closed model
+    (PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL) is not."""
+    old = json_schema({"type": "object", "properties": {"a": {}, "b": {}}, "additionalProperties": False})
+    new = json_schema({"type": "object", "properties": {"a": {}, "c": {}}, "additionalProperties": False})
+    assert classes(diff_schemas(old, new)) == {"/properties/b": MAJOR, "/properties/c": MINOR}

@@ -64,10 +64,11 @@ def test_forward_level_makes_a_removal_without_default_major() -> None:
     assert assess_change(two, V1, CompatibilityLevel.FORWARD).change is MAJOR
 
 
-def test_protobuf_field_removed_without_reservation_is_major() -> None:
+def test_protobuf_field_removed_without_reservation_is_minor() -> None:
+    """Confluent FIELD_REMOVED is compatible; a changed scalar kind (FIELD_SCALAR_KIND_CHANGED) is MAJOR."""
     old = proto_message("string id = 1; string email = 2;")
-    new = proto_message("string id = 1;")
-    assert assess_change(old, new, CompatibilityLevel.BACKWARD).change is MAJOR
+    assert assess_change(old, proto_message("string id = 1;"), CompatibilityLevel.BACKWARD).change is MINOR
+    assert assess_change(old, proto_message("int32 id = 1;"), CompatibilityLevel.BACKWARD).change is MAJOR
 
 
 def _assessment(change: ChangeClass) -> ChangeAssessment:
