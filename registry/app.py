@@ -15,6 +15,7 @@ from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
 from registry.api.spine import spine_router
 from registry.events import events_topic_spec
 from registry.gate_audit import GateAudit
+from registry.lineage import RegistryLineage
 from registry.service import RegistryService
 from registry.storage import Database, sqlite_url
 from registry.storage.cache import IdCache
@@ -62,7 +63,12 @@ def create_app(
     )
     if gate is None:
         logger.warning("no residency gate configured: every declassification will be refused")
-    service = RegistryService(db, audit=gate.record if gate is not None else None)
+    # Governed topics live on the cluster the spine uses: it names the datasets (kafka://<bootstrap>).
+    bootstrap = (
+        kafka.bootstrap if kafka is not None and kafka.bootstrap else f"{spine.host}:{spine.port('broker')}"
+    )
+    lineage = RegistryLineage(bootstrap)
+    service = RegistryService(db, audit=gate.record if gate is not None else None, lineage=lineage)
     tokens = TokenStore(spine.tokens_path)
     relay = None
     if kafka is not None and kafka.bootstrap:
@@ -70,7 +76,10 @@ def create_app(
             db.engine,
             kafka,
             name="registry",
-            topics={service.events_topic: events_topic_spec(service.events_topic)},
+            topics={
+                service.events_topic: events_topic_spec(service.events_topic),
+                **lineage.emitter.topic_specs(),
+            },
             delivery_timeout_s=relaying.delivery_timeout_s,
             max_backoff_s=relaying.max_backoff_s,
         )

@@ -17,6 +17,7 @@ from registry.classification import Declassification, declassifications, field_c
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import InvalidSchemaError, SemverError
 from registry.gate_audit import DeclassificationNotice
+from registry.lineage import RegisteredVersion, RegistryLineage
 from registry.lint import LintConfig, LintFinding, Severity, lint_schema
 from registry.schemas import ParsedSchema, parse_schema, schema_type_of
 from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
@@ -143,11 +144,18 @@ class RegistryService(ConfigOperations):
     """Every use case of the registry over one database."""
 
     def __init__(
-        self, db: Database, *, events_topic: str = EVENTS_TOPIC, audit: AuditCall | None = None
+        self,
+        db: Database,
+        *,
+        events_topic: str = EVENTS_TOPIC,
+        audit: AuditCall | None = None,
+        lineage: RegistryLineage | None = None,
     ) -> None:
+        """``lineage`` None emits no lineage events (the app always passes one)."""
         self.db = db
         self.events_topic = events_topic
         self._audit = audit
+        self._lineage = lineage
         self._schemas: IdCache[StoredSchema | None] = IdCache()
         self._parsed: IdCache[ParsedSchema] = IdCache()
 
@@ -382,6 +390,11 @@ class RegistryService(ConfigOperations):
             schema_type=schema.schema_type.value,
             change=change.value if change is not None else None,
         )
+        if self._lineage is not None:
+            topic = governed_topic(subject, semver.major)
+            self._lineage.registered(
+                conn, RegisteredVersion(subject, number, schema_id, str(semver), topic, schema)
+            )
         return Appended(Registered(subject, number, schema_id, str(semver)), stored, schema)
 
     # -- registration ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from residency_gate.wire import (
     decisions_json,
     json_schema,
     routes_from_request,
+    run_from_request,
 )
 from spine import outbox
 from spine.auth import Principal, Role, TokenStore
@@ -207,7 +208,7 @@ def create_app(
             engine,
             kafka,
             name=SERVICE,
-            topics={AUDIT: TopicSpec(AUDIT, partitions=1)},
+            topics={AUDIT: TopicSpec(AUDIT, partitions=1), **service.lineage.emitter.topic_specs()},
             delivery_timeout_s=relaying.delivery_timeout_s,
             max_backoff_s=relaying.max_backoff_s,
         )
@@ -267,8 +268,10 @@ def create_app(
 
     @app.post("/v1/evaluate", openapi_extra=EVALUATE_BODY)
     async def evaluate_routes(request: Request, _: Principal = Depends(any_role)) -> Response:
-        routes, _batch = routes_from_request(_json_body(await request.body()))
-        decisions = await run_in_threadpool(service.evaluate, routes)
+        payload = _json_body(await request.body())
+        routes, _batch = routes_from_request(payload)
+        run = run_from_request(payload)
+        decisions = await run_in_threadpool(service.evaluate, routes, run)
         for decision in decisions:
             decisions_total.labels(decision.outcome.value).inc()
         return Response(decisions_json(decisions), media_type="application/json")

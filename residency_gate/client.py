@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from residency_gate.errors import ResidencyError
-from residency_gate.evaluate import Decision, Outcome, Route
-from residency_gate.wire import decision_from_dict, route_to_dict
+from residency_gate.evaluate import Decision, Outcome, Route, RunRef
+from residency_gate.wire import decision_from_dict, route_to_dict, run_to_dict
 from spine.errors import AuthError, ForbiddenError, UnavailableError
 from spine.httpclient import OwnsHttpClient
 
@@ -79,15 +79,20 @@ class GateClient(OwnsHttpClient):
     def evaluate(self, route: Route) -> Decision:
         return self.evaluate_batch([route])[0]
 
-    def evaluate_batch(self, routes: Sequence[Route]) -> list[Decision]:
-        """One decision per route, in order; DENY for every route the gate could not answer for."""
+    def evaluate_batch(self, routes: Sequence[Route], run: RunRef | None = None) -> list[Decision]:
+        """One decision per route, in order; DENY for every route the gate could not answer for.
+
+        With ``run``, the gate also adds the decisions to that lineage run (one event per chunk it is sent).
+        """
         decisions: list[Decision] = []
         for start in range(0, len(routes), CHUNK):
-            decisions.extend(self._ask(routes[start : start + CHUNK]))
+            decisions.extend(self._ask(routes[start : start + CHUNK], run))
         return decisions
 
-    def _ask(self, routes: Sequence[Route]) -> list[Decision]:
-        body = {"routes": [route_to_dict(route) for route in routes]}
+    def _ask(self, routes: Sequence[Route], run: RunRef | None = None) -> list[Decision]:
+        body: dict[str, Any] = {"routes": [route_to_dict(route) for route in routes]}
+        if run is not None:
+            body["run"] = run_to_dict(run)
         try:
             response = self._http.post("/v1/evaluate", json=body)
         except httpx.HTTPError as exc:

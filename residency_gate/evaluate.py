@@ -50,6 +50,15 @@ class SchemaRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RunRef:
+    """The OpenLineage run a caller evaluates routes for: its id and its job's namespace and name."""
+
+    run_id: str
+    job_namespace: str
+    job_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """Data of ``dataset`` moving from ``source_region`` (default: its home) to a region or a sink.
 
@@ -297,6 +306,7 @@ __all__ = [
     "Outcome",
     "Redaction",
     "Route",
+    "RunRef",
     "SchemaRef",
     "SchemaVersion",
     "deny",

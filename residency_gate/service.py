@@ -39,7 +39,8 @@ from residency_gate.audit import (
 )
 from residency_gate.audit.merkle import MerkleAccumulator
 from residency_gate.errors import AuditError, PolicyError, ResidencyError
-from residency_gate.evaluate import Decision, Route, deny, evaluate
+from residency_gate.evaluate import Decision, Route, RunRef, deny, evaluate
+from residency_gate.lineage import GateLineage
 from residency_gate.policy import Policy, empty_policy, load_policy_file, load_policy_text
 from residency_gate.storage import DatabaseUnavailableError, Transaction, audit_log, state
 from residency_gate.tags import Lookup, link_schemas, resolve_routes
@@ -119,9 +120,11 @@ class GateService:
         checkpoint_every: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tags: Lookup | None = None,
+        lineage: GateLineage | None = None,
     ) -> None:
         self._engine = engine
         self._tags = tags
+        self.lineage = lineage or GateLineage()
         self._signing_key = signing_key_pem
         self.public_key_pem = public_key_pem(signing_key_pem)
         self.key_id = key_id(self.public_key_pem)
@@ -200,11 +203,12 @@ class GateService:
 
     # --- decisions ------------------------------------------------------------------------------------
 
-    def evaluate(self, routes: Sequence[Route]) -> list[Decision]:
+    def evaluate(self, routes: Sequence[Route], run: RunRef | None = None) -> list[Decision]:
         """Decide every route under the policy in force and record each decision before answering.
 
         A route naming a schema gets that version's tagged fields from the registry first (outside the
-        lock); when they cannot be read, the route is denied with the reason.
+        lock); when they cannot be read, the route is denied with the reason. With ``run``, the decisions
+        also go to that lineage run as a ``spine_residency`` facet, in the same transaction.
         """
         resolved = resolve_routes(link_schemas(routes, self._active.policy), self._tags)
         with self._lock:
@@ -218,6 +222,8 @@ class GateService:
             now = self._clock()
             with self._write() as conn:
                 self._append(conn, [decision_body(d, time=now) for d in decisions])
+                if run is not None:
+                    self.lineage.evaluated(conn, run, decisions, now)
             self._appended()
         return decisions
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,7 @@ from residency_gate.evaluate import (
     Outcome,
     Redaction,
     Route,
+    RunRef,
     SchemaRef,
     SchemaVersion,
 )
@@ -126,8 +128,36 @@ class RouteModel(_Wire):
         )
 
 
+class RunJobModel(_Wire):
+    namespace: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+
+
+class RunModel(_Wire):
+    """The OpenLineage run whose routes a batch holds (``run_id`` a UUID, and the run's job).
+
+    Given, the gate sends that run one event on ``_spine.lineage`` whose ``spine_residency`` run facet lists
+    every decision of the batch, in the transaction that records them in the audit log.
+    """
+
+    run_id: uuid.UUID
+    job: RunJobModel
+
+    def to_run(self) -> RunRef:
+        return RunRef(str(self.run_id), self.job.namespace, self.job.name)
+
+    @classmethod
+    def of(cls, run: RunRef) -> RunModel:
+        return cls(
+            run_id=uuid.UUID(run.run_id), job=RunJobModel(namespace=run.job_namespace, name=run.job_name)
+        )
+
+
 class EvaluateBatch(_Wire):
+    """Routes to decide, and optionally the lineage run they belong to (batch-level only)."""
+
     routes: Annotated[list[RouteModel], Field(min_length=1, max_length=MAX_BATCH)]
+    run: RunModel | None = None
 
 
 class RedactionModel(_Wire):
@@ -208,13 +238,13 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _sentence(error: ErrorDetails) -> str:
+def _sentence(error: ErrorDetails, label: str = "route") -> str:
     loc = tuple(error["loc"])
-    if "version" in loc:
+    if label == "route" and "version" in loc:
         # A union's branches add their own names after the field; name the field only.
         where = _path(loc[: loc.index("version") + 1])
         return f"route field '{where}' must be 'latest' or a version number from 1 to {MAX_SCHEMA_VERSION}"
-    where = f"route field '{_path(loc)}'"
+    where = f"{label} field '{_path(loc)}'"
     kind = error["type"]
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -252,8 +282,8 @@ def route_from_dict(data: Any) -> Route:
 def routes_from_request(payload: Any) -> tuple[list[Route], bool]:
     """The routes of an evaluate request (one route, or ``{"routes": [...]}``) and whether it was a batch."""
     if isinstance(payload, Mapping) and "routes" in payload:
-        if set(payload) != {"routes"}:
-            raise RouteError("a batch body must have only the key 'routes'")
+        if not set(payload) <= {"routes", "run"}:
+            raise RouteError("a batch body may have only the keys 'routes' and 'run'")
         items = payload["routes"]
         if not isinstance(items, list) or not items:
             raise RouteError("'routes' must be a non-empty list of route objects")
@@ -267,6 +297,23 @@ def routes_from_request(payload: Any) -> tuple[list[Route], bool]:
                 raise RouteError(f"routes[{index}]: {exc}") from None
         return routes, True
     return [route_from_dict(payload)], False
+
+
+def run_from_request(payload: Any) -> RunRef | None:
+    """The lineage run an evaluate batch names (``{"routes": [...], "run": {...}}``), or None."""
+    if not isinstance(payload, Mapping) or "run" not in payload:
+        return None
+    try:
+        return RunModel.model_validate(payload["run"]).to_run()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        if error["type"].startswith("uuid"):
+            raise RouteError(f"run field '{_path(tuple(error['loc']))}' must be a UUID") from None
+        raise RouteError(_sentence(error, "run")) from None
+
+
+def run_to_dict(run: RunRef) -> dict[str, Any]:
+    return RunModel.of(run).model_dump(mode="json")
 
 
 def schema_version_from(value: Any, where: str = "schema.version") -> SchemaVersion:
@@ -342,6 +389,8 @@ __all__ = [
     "FieldTagModel",
     "RedactionModel",
     "RouteModel",
+    "RunJobModel",
+    "RunModel",
     "SchemaRefModel",
     "decision_from_dict",
     "decision_to_dict",
@@ -350,5 +399,7 @@ __all__ = [
     "route_from_dict",
     "route_to_dict",
     "routes_from_request",
+    "run_from_request",
+    "run_to_dict",
     "schema_version_from",
 ]
