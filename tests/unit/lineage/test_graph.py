@@ -102,3 +102,18 @@ def test_field_impact_follows_column_lineage_transitively() -> None:
         ("datasetField:ns:c:email_hash", 2),
     ]
     assert impacts[1].via == f("b", "email")
+
+
+def test_node_ids_with_colons_in_namespaces_split_every_way() -> None:
+    from lineage.nodeid import parse_kind, splits
+
+    assert parse_kind("dataset:postgres://db:5432:public.orders") == (
+        Kind.DATASET,
+        "postgres://db:5432:public.orders",
+    )
+    assert splits("postgres://db:5432:public.orders", 2) == [
+        ("postgres", "//db:5432:public.orders"),
+        ("postgres://db", "5432:public.orders"),
+        ("postgres://db:5432", "public.orders"),
+    ]
+    assert ("ns", "d", "email") in splits("ns:d:email", 3)
