@@ -211,6 +211,7 @@ _OTHER_KNOWN_ENV = {
     "SPINE_TOKEN",
     "SPINE_REGISTRY_URL",
     "SPINE_RESIDENCY_URL",
+    "SPINE_LINEAGE_URL",
 }
 
 S = TypeVar("S", bound=SpineBaseSettings)
