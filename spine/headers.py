@@ -16,6 +16,7 @@ DLQ_ERROR_CODE = "spine.dlq.error_code"
 DLQ_ORIGIN_TOPIC = "spine.dlq.origin_topic"
 DLQ_ORIGIN_PARTITION = "spine.dlq.origin_partition"
 DLQ_ORIGIN_OFFSET = "spine.dlq.origin_offset"
+_DLQ_PREFIX = "spine.dlq."
 
 HeaderList = list[tuple[str, str | bytes | None]]
 
@@ -52,6 +53,30 @@ class SpineHeaders:
             residency=values.get(RESIDENCY),
             trace_id=values.get(TRACE_ID),
         )
+
+
+def dlq_headers(
+    original: HeaderInput,
+    *,
+    reason: str,
+    error_code: int | str,
+    topic: str,
+    partition: int | None,
+    offset: int | None,
+) -> HeaderList:
+    """The headers of a dead letter: the record's own headers (previous DLQ headers replaced), then why it
+    failed and where it came from. Its key and value go to the DLQ untouched."""
+    kept: HeaderList = [(k, v) for k, v in _pairs(original) if not k.startswith(_DLQ_PREFIX)]
+    kept += [
+        (DLQ_REASON, reason.encode("utf-8", "backslashreplace")),
+        (DLQ_ERROR_CODE, str(error_code).encode()),
+        (DLQ_ORIGIN_TOPIC, topic.encode()),
+    ]
+    if partition is not None:
+        kept.append((DLQ_ORIGIN_PARTITION, str(partition).encode()))
+    if offset is not None:
+        kept.append((DLQ_ORIGIN_OFFSET, str(offset).encode()))
+    return kept
 
 
 def new_trace_id() -> str:
@@ -91,6 +116,7 @@ __all__ = [
     "TRACE_ID",
     "HeaderList",
     "SpineHeaders",
+    "dlq_headers",
     "header_value",
     "new_trace_id",
 ]

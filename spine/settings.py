@@ -186,7 +186,12 @@ class LineageSettings(HttpServiceSettings):
     service_name: ClassVar[str] = "lineage"
     model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_LINEAGE_", case_sensitive=False)
 
-    database_url: str | None = None
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in $SPINE_HOME."
+    )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="Largest request body (a batch of events) accepted."
+    )
 
 
 ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
@@ -206,6 +211,7 @@ _OTHER_KNOWN_ENV = {
     "SPINE_TOKEN",
     "SPINE_REGISTRY_URL",
     "SPINE_RESIDENCY_URL",
+    "SPINE_LINEAGE_URL",
 }
 
 S = TypeVar("S", bound=SpineBaseSettings)

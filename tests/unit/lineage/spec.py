@@ -1,4 +1,5 @@
-"""Validate emitted events against the OpenLineage spec and facet schemas shipped in ``schemas/``.
+"""Validate emitted events against the OpenLineage spec shipped in ``lineage/spec`` and the spine's own facet
+schemas shipped in ``schemas/lineage``.
 
 The whole event is checked against ``OpenLineage.json``; then every facet found in it is checked against the
 schema its ``_schemaURL`` names, which must be one the repository ships (standard or the spine's own).
@@ -17,16 +18,15 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
-SHIPPED_DIRS = ("openlineage", "openlineage/facets", "lineage")
+SHIPPED_DIRS = (("lineage", "spec"), ("lineage", "spec/facets"), ("schemas", "lineage"))
 
 
 @functools.cache
 def shipped_schemas() -> dict[str, Any]:
     """Every JSON Schema the repository ships for lineage, by ``$id``."""
     found: dict[str, Any] = {}
-    root = files("schemas")
-    for folder in SHIPPED_DIRS:
-        for item in root.joinpath(folder).iterdir():
+    for package, folder in SHIPPED_DIRS:
+        for item in files(package).joinpath(folder).iterdir():
             if item.name.endswith(".json"):
                 document = json.loads(item.read_text(encoding="utf-8"))
                 found[document["$id"]] = document

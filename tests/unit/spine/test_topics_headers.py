@@ -57,3 +57,25 @@ def test_spine_headers_round_trip_and_always_carry_a_trace_id() -> None:
 )
 def test_topic_name_problem_names_the_first_illegal_character(topic: str, problem: str | None) -> None:
     assert topic_name_problem(topic) == problem
+
+
+def test_dlq_headers_keep_the_records_own_and_say_why_and_where() -> None:
+    from spine.headers import (
+        DLQ_ERROR_CODE,
+        DLQ_ORIGIN_OFFSET,
+        DLQ_ORIGIN_PARTITION,
+        DLQ_ORIGIN_TOPIC,
+        DLQ_REASON,
+        dlq_headers,
+        header_value,
+    )
+
+    original = [("spine.trace_id", b"abc"), (DLQ_REASON, b"an older failure")]
+    headers = dlq_headers(original, reason="$.run.runId: 'runId' is required", error_code=42203,
+                          topic="_spine.lineage", partition=0, offset=7)  # fmt: skip
+    assert header_value(headers, "spine.trace_id") == "abc"
+    assert [v for k, v in headers if k == DLQ_REASON] == [b"$.run.runId: 'runId' is required"]
+    assert header_value(headers, DLQ_ERROR_CODE) == "42203"
+    assert header_value(headers, DLQ_ORIGIN_TOPIC) == "_spine.lineage"
+    assert header_value(headers, DLQ_ORIGIN_PARTITION) == "0"
+    assert header_value(headers, DLQ_ORIGIN_OFFSET) == "7"
