@@ -17,7 +17,7 @@ import typer
 from cli.common import console, err_console, fail, handle_errors, print_json, print_table
 from spine.errors import ExitCode, UnavailableError
 from spine.extras import ExtraMissingError, missing_module
-from spine.runtime.health import Health, HealthStatus, health
+from spine.runtime.health import Health, HealthStatus, health, outbox_pending
 from spine.runtime.services import BROKER, planned_services
 from spine.runtime.state import (
     SpineState,
@@ -55,9 +55,16 @@ def _probe(kind: str, url: str, pid: int | None) -> Health:
     return health(kind, url) if pid is not None else Health(HealthStatus.DOWN, "not running")
 
 
+def _pending(kind: str, url: str, pid: int | None) -> int | None:
+    return outbox_pending(url) if kind == "http" and pid is not None else None
+
+
 def _rows(state: SpineState) -> list[dict[str, Any]]:
-    with ThreadPoolExecutor(max_workers=max(1, len(state.services))) as pool:
-        found = list(pool.map(lambda s: _probe(s.kind, s.url, s.pid), state.services))
+    with ThreadPoolExecutor(max_workers=max(1, 2 * len(state.services))) as pool:
+        probes = [pool.submit(_probe, s.kind, s.url, s.pid) for s in state.services]
+        pendings = [pool.submit(_pending, s.kind, s.url, s.pid) for s in state.services]
+        found = [p.result() for p in probes]
+        pending = [p.result() for p in pendings]
     return [
         {
             "name": s.name,
@@ -67,9 +74,10 @@ def _rows(state: SpineState) -> list[dict[str, Any]]:
             "status": str(h.status),
             "reason": h.reason,
             "restarts": s.restarts,
+            "outbox_pending": waiting,
             "log": s.log,
         }
-        for s, h in zip(state.services, found, strict=True)
+        for s, h, waiting in zip(state.services, found, pending, strict=True)
     ]
 
 
@@ -84,7 +92,7 @@ def _health_cell(row: dict[str, Any]) -> str:
 def _print_rows(rows: list[dict[str, Any]], title: str) -> None:
     print_table(
         title,
-        ["service", "url", "pid", "health", "restarts"],
+        ["service", "url", "pid", "health", "restarts", "outbox"],
         [
             [
                 r["name"],
@@ -92,6 +100,7 @@ def _print_rows(rows: list[dict[str, Any]], title: str) -> None:
                 r["pid"] or "-",
                 _health_cell(r),
                 r["restarts"],
+                "-" if r.get("outbox_pending") is None else f"{r['outbox_pending']} pending",
             ]
             for r in rows
         ],
@@ -188,7 +197,9 @@ def _follow(proc: subprocess.Popen[bytes]) -> None:
 @handle_errors
 def status(
     as_json: bool = typer.Option(
-        False, "--json", help="One object per service: name, url, pid, healthy, status, reason."
+        False,
+        "--json",
+        help="One object per service: name, url, pid, healthy, status, reason, outbox_pending.",
     ),
     home: Path | None = HOME_OPTION,
 ) -> None:

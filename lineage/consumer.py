@@ -17,6 +17,7 @@ from typing import Any
 
 from confluent_kafka import Message
 
+from lineage.emit.emitter import lineage_topic_spec
 from lineage.errors import InvalidEventError, LineageErrorCode
 from lineage.ingest import EventRows
 from lineage.service import LineageService, prepare
@@ -108,7 +109,7 @@ class LineageConsumer:
 
     def _consume(self) -> None:
         Admin(self._kafka, client_id="spine-lineage-admin").create_topics(
-            [TopicSpec(self.topic, partitions=1), TopicSpec(self.dlq, partitions=1)]
+            [lineage_topic_spec(self.topic), TopicSpec(self.dlq, partitions=1)]
         )
         producer = Producer(self._kafka, client_id="spine-lineage-dlq")
         consumer = Consumer(self._kafka, self._group, client_id="spine-lineage")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -97,6 +98,19 @@ def healthy(kind: str, url: str, timeout: float = 2.0) -> bool:
     return health(kind, url, timeout).ok
 
 
+_OUTBOX_PENDING = re.compile(r"^spine_outbox_pending\{[^}]*\}\s+([0-9.eE+-]+)\s*$", re.MULTILINE)
+
+
+def outbox_pending(url: str, timeout: float = 2.0) -> int | None:
+    """Rows waiting in the service's outboxes, from its ``/metrics``; None when it has none or is down."""
+    try:
+        response = httpx.get(f"{url}/metrics", timeout=timeout)
+    except httpx.HTTPError:
+        return None
+    values = _OUTBOX_PENDING.findall(response.text) if response.status_code == 200 else []
+    return int(sum(float(v) for v in values)) if values else None
+
+
 __all__ = [
     "Health",
     "HealthStatus",
@@ -105,5 +119,6 @@ __all__ = [
     "healthy",
     "http_health",
     "http_healthy",
+    "outbox_pending",
     "wait_http_ready",
 ]

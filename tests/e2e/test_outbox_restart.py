@@ -175,5 +175,6 @@ def test_spine_status_shows_a_service_whose_outbox_waits_too_long_as_degraded_wi
     assert status.returncode == 1
     assert rows["registry"]["status"] == "degraded"
     assert rows["registry"]["healthy"] is False
-    assert "outbox relay registry degraded: 1 pending" in rows["registry"]["reason"]
+    # One registration queues two rows: its schema event and its lineage event.
+    assert "outbox relay registry degraded: 2 pending" in rows["registry"]["reason"]
     assert "degraded: outbox relay registry degraded" in table.stdout

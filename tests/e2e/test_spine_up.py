@@ -72,6 +72,15 @@ def test_up_detach_gives_a_healthy_spine_and_down_leaves_nothing_running(home: P
         assert set(service) >= {"name", "url", "pid", "healthy"}
     broker = next(s for s in services if s["name"] == "broker")
     assert broker["url"].endswith(str(DEFAULT_PORTS["broker"] + int(offset)))
+    assert broker["outbox_pending"] is None
+    outboxes = {
+        s["name"]: s["outbox_pending"] for s in services if s["name"] in {"registry", "residency-gate"}
+    }
+    assert len(outboxes) == 2
+    assert all(isinstance(n, int) and n >= 0 for n in outboxes.values()), outboxes
+    assert {"lineage", "registry", "residency-gate"} <= names
+    table = spine("status", home=home)
+    assert "pending" in table.stdout
     assert (home / "auth" / "admin.token").read_text().startswith("spn_")
     state = json.loads((home / "run" / "spine.json").read_text())
     pids = [(state["supervisor_pid"], state["supervisor_started_at"])]
