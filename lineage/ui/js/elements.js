@@ -82,7 +82,7 @@ export function regionsByNode(graph) {
   return new Map([...regions].map(([id, set]) => [id, [...set].sort()]));
 }
 
-export function shortLabel(name, limit = 28) {
+export function shortLabel(name, limit = 26) {
   return name.length <= limit ? name : "…" + name.slice(name.length - limit + 1);
 }
 
