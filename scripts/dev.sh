@@ -16,6 +16,8 @@ install_system() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
     command -v runuser >/dev/null || missing+=(util-linux)
+    # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "==> installing Debian packages: ${missing[*]}"
         as_root apt-get update -qq
