@@ -169,9 +169,6 @@ class RegistryService(ConfigOperations):
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         return found
 
-    def cached_schema(self, schema_id: int) -> StoredSchema | None:
-        return self._schemas.peek(schema_id)
-
     def formatted(self, schema_id: int, fmt: str | None) -> str:
         with self.db.read() as conn:
             return self.parsed(conn, schema_id).formatted(fmt)
