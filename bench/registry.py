@@ -19,6 +19,14 @@ versions in the subject; the seed's SLO is p95 < 50 ms) are judged at the stated
 saturation figures are printed beside them.
 
     python bench/registry.py [--clients 50] [--seed 1000] [--read-rate 500] [--publish-rate 50]
+
+With ``--schemas N`` it measures a big registry instead: it seeds N distinct Avro schemas (ten versions per
+subject, through the API, printing the rate), restarts the registry on that database (start-up time and
+RSS are printed), and reads ``GET /schemas/ids/{id}`` with ``--clients`` keep-alive clients in interleaved
+rounds of two patterns: a hot set of ``--hot`` ids and uniform over all N. The goal is uniform / hot
+throughput >= 0.8 and start-up <= 10 s.
+
+    python bench/registry.py --schemas 100000 [--hot 1000] [--rounds 3] [--round-reads 20000]
 """
 
 from __future__ import annotations
@@ -72,11 +80,26 @@ def schema_text(n: int) -> str:
     )
 
 
-def start_registry(home: Path, port: int) -> subprocess.Popen[bytes]:
+def wait_live(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
+    """Until /health/live answers: the registry warms its cache before it accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def start_registry(home: Path, port: int, *, live: bool = False) -> subprocess.Popen[bytes]:
+    """Started and ready (or only live: without Kafka, a big seed leaves the outbox degraded)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
     env |= {"SPINE_HOME": str(home), "SPINE_REGISTRY_PORT": str(port), "SPINE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "registry"], env=env, stderr=subprocess.DEVNULL)
-    if wait_http_ready(f"http://127.0.0.1:{port}", 30, proc):
+    url = f"http://127.0.0.1:{port}"
+    if wait_live(url, 60, proc) if live else wait_http_ready(url, 30, proc):
         return proc
     if proc.poll() is not None:
         raise SystemExit(f"registry exited with {proc.returncode} (port {port} taken?)")
@@ -99,6 +122,72 @@ def seed(url: str, token: str, admin: str, count: int, level: str) -> list[int]:
     return ids
 
 
+def wide_schema(n: int) -> str:
+    """A distinct, typical record of about 1 KiB: ten documented fields, some optional."""
+    fields: list[dict[str, object]] = [{"name": "id", "type": "string", "doc": "Identifier of the entity."}]
+    for k in range(9):
+        kind: object = ["null", "string"] if k % 3 else "long"
+        item: dict[str, object] = {"name": f"attr{k}", "type": kind, "doc": f"Attribute {k} of it."}
+        if k % 3:  # optional fields change name between versions, so each version is a compatible change
+            item |= {"name": f"attr{k}_{n % 10}", "default": None}
+        fields.append(item)
+    return json.dumps(
+        {
+            "type": "record",
+            "name": f"Entity{n // 10}",
+            "namespace": "bench.big",
+            "doc": f"An entity of the big-registry benchmark, revision {n}.",
+            "fields": fields,
+        }
+    )
+
+
+def seed_many(url: str, token: str, count: int, clients: int) -> list[int]:
+    """``count`` distinct schemas, ten versions per subject, over ``clients`` connections."""
+    host, port = url.removeprefix("http://").split(":")
+    ids: list[int] = [0] * count
+    progress = {"done": 0}
+
+    async def worker(conn: Connection, subjects: Any) -> None:
+        for subject in subjects:
+            for n in range(subject * 10, min(count, subject * 10 + 10)):
+                body = json.dumps({"schema": wide_schema(n)}).encode()
+                path = f"/subjects/bench.big{subject}-value/versions".encode()
+                status, answer = await conn.exchange((b"POST", path, body))
+                if status != 200:
+                    raise SystemExit(f"seeding failed with {status}: {answer[:200]!r}")
+                ids[n] = int(json.loads(answer)["id"])
+                progress["done"] += 1
+                if progress["done"] % 10000 == 0:
+                    print(f"  seeded {progress['done']} schemas", file=sys.stderr, flush=True)
+
+    async def everyone() -> None:
+        conns = [Connection(host, int(port), token) for _ in range(clients)]
+        shared = iter(range((count + 9) // 10))
+        try:
+            await asyncio.gather(*(worker(conn, shared) for conn in conns))
+        finally:
+            for conn in conns:
+                conn.close()
+
+    asyncio.run(everyone())
+    return ids
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def metric_value(url: str, name: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds of process ``pid`` (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -115,6 +204,9 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def send(self, request: Request) -> int:
+        return (await self.exchange(request))[0]
+
+    async def exchange(self, request: Request) -> tuple[int, bytes]:
         if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         method, path, body = request
@@ -130,8 +222,7 @@ class Connection:
             name, _, value = line.partition(b":")
             if name.lower() == b"content-length":
                 length = int(value)
-        await self.reader.readexactly(length)
-        return status
+        return status, await self.reader.readexactly(length)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -276,6 +367,128 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def run_big(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed ``--schemas`` schemas, restart on that database, then interleave hot and uniform read rounds."""
+    home = args.home or Path(tempfile.mkdtemp(prefix="spine-bench-registry-big-"))
+    token = TokenStore(home / "auth" / "tokens.json").issue(Role.PRODUCER)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    seeded = args.home is not None and (home / "registry" / "registry.db").is_file()
+    seed_s = float("nan")
+    if seeded:
+        ids = list(range(1, args.schemas + 1))  # a reused home seeded by this script: ids 1..N
+    else:
+        proc = start_registry(home, port)
+        try:
+            started = time.perf_counter()
+            ids = seed_many(url, token, args.schemas, args.seed_clients)
+            seed_s = time.perf_counter() - started
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    db_bytes = sum(f.stat().st_size for f in (home / "registry").glob("registry.db*"))
+    spawned = time.perf_counter()
+    proc = start_registry(home, port, live=True)
+    startup_s = time.perf_counter() - spawned
+    rng = random.Random(14)
+    hot = rng.sample(ids, min(args.hot, len(ids)))
+    patterns: dict[str, list[int]] = {"hot": hot, "uniform": ids}
+    rounds: dict[str, list[Run]] = {name: [] for name in patterns}
+    try:
+        warm = {
+            "startup_s_reported": metric_value(url, "spine_registry_startup_seconds"),
+            "warm_s": metric_value(url, "spine_registry_cache_warm_seconds"),
+            "warmed_schemas": metric_value(url, "spine_registry_cache_warmed_schemas"),
+            "rss_at_start": rss_bytes(proc.pid),
+        }
+        for _ in range(args.rounds):
+            for name, pool in patterns.items():
+
+                def read(n: int, pool: list[int] = pool) -> Request:
+                    return b"GET", b"/schemas/ids/%d" % rng.choice(pool), b""
+
+                rounds[name].append(
+                    measure(
+                        url, token, proc.pid, read, clients=args.clients, total=args.round_reads, rate=None
+                    )
+                )
+        cache = {
+            name: metric_value(url, f"spine_registry_cache_{name}")
+            for name in ("entries", "bytes", "max_bytes", "hit_ratio", "misses")
+        }
+        rss_end = rss_bytes(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    summary = {name: summarise(runs) for name, runs in rounds.items()}
+    return {
+        "schemas": args.schemas,
+        "clients": args.clients,
+        "hot_ids": len(hot),
+        "seed_rps": round(args.schemas / seed_s, 1),
+        "seed_s": round(seed_s, 1),
+        "database_mib": round(db_bytes / 2**20, 1),
+        "startup_s": round(startup_s, 2),
+        **{k: round(v, 2) if isinstance(v, float) else v for k, v in warm.items()},
+        "rss_mib_at_start": round(warm["rss_at_start"] / 2**20, 1),
+        "rss_mib_at_end": round(rss_end / 2**20, 1),
+        "cache": cache,
+        "patterns": summary,
+        "ratio_uniform_to_hot": round(summary["uniform"]["rps"] / summary["hot"]["rps"], 3),
+        "rounds": {name: [asdict(r) for r in runs] for name, runs in rounds.items()},
+    }
+
+
+def summarise(runs: list[Run]) -> dict[str, float]:
+    """Throughput over all rounds together; p50/p99 as the median of the rounds' figures."""
+    count = sum(r.count for r in runs)
+    elapsed = sum(r.count / r.rps for r in runs)
+    return {
+        "rps": round(count / elapsed, 1),
+        "p50_ms": round(statistics.median(r.p50_ms for r in runs), 2),
+        "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
+        "errors": sum(r.errors for r in runs),
+        "server_cpu_pct": round(statistics.mean(r.server_cpu_pct for r in runs), 1),
+    }
+
+
+def verdict(met: bool) -> str:
+    return "MET" if met else "NOT MET"
+
+
+def report_big(result: dict[str, Any]) -> None:
+    print(
+        f"registry (SQLite, one process) holding {result['schemas']} distinct Avro schemas "
+        f"({result['database_mib']} MiB database), {result['clients']} keep-alive clients"
+    )
+    print(f"  seeding: {result['seed_rps']} schemas/s through the API ({result['seed_s']} s; nan: reused)")
+    print(
+        f"  start-up on the full database: {result['startup_s']} s to ready (app reports "
+        f"{result['startup_s_reported']} s, of which warming {result['warm_s']} s for "
+        f"{result['warmed_schemas']:.0f} schemas); goal <= 10 s: {verdict(result['startup_s'] <= 10)}"
+    )
+    print(
+        f"  RSS: {result['rss_mib_at_start']} MiB after start, {result['rss_mib_at_end']} MiB after the reads"
+    )
+    cache = result["cache"]
+    print(
+        f"  cache: {cache['entries']:.0f} entries, {cache['bytes'] / 2**20:.1f} of "
+        f"{cache['max_bytes'] / 2**20:.0f} MiB, hit ratio {cache['hit_ratio']:.4f} "
+        f"({cache['misses']:.0f} misses)"
+    )
+    print(f"  {'pattern':30} {'req/s':>9} {'p50':>8} {'p99':>8} {'err':>4} {'cpu srv':>8}")
+    for name, label in (("hot", f"hot set of {result['hot_ids']} ids"), ("uniform", "uniform over all")):
+        r = result["patterns"][name]
+        print(
+            f"  {label:30} {r['rps']:9.1f} {r['p50_ms']:6.2f}ms {r['p99_ms']:6.2f}ms {r['errors']:4d} "
+            f"{r['server_cpu_pct']:7.1f}%"
+        )
+    for name, runs in result["rounds"].items():
+        print(f"    rounds {name:8} " + "  ".join(f"{r['rps']:.0f}/s p99 {r['p99_ms']:.1f}ms" for r in runs))
+    ratio = result["ratio_uniform_to_hot"]
+    print(f"  ratio uniform / hot: {ratio:.3f}; goal >= 0.8: {verdict(ratio >= 0.8)}")
+
+
 def goals(runs: dict[str, Run], args: argparse.Namespace) -> list[dict[str, Any]]:
     """Each goal against the offered-load run (the goal) and the saturation run (for information)."""
     c = args.clients
@@ -348,11 +561,24 @@ def main() -> None:
     parser.add_argument(
         "--level", default="BACKWARD", help="the subject's compatibility level (e.g. BACKWARD_TRANSITIVE)"
     )
+    parser.add_argument("--schemas", type=int, default=0, help="measure a registry of this many schemas")
+    parser.add_argument("--hot", type=int, default=1000, help="ids in the hot set (with --schemas)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds per pattern (with --schemas)"
+    )
+    parser.add_argument("--round-reads", type=int, default=20000, help="reads per round (with --schemas)")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="keep (or reuse, skipping the seed) the big registry's home"
+    )
+    parser.add_argument("--seed-clients", type=int, default=4, help="publishing connections while seeding")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
-    result = run(args)
+    big = args.schemas > 0
+    result = run_big(args) if big else run(args)
     if args.json:
         print(json.dumps(result, indent=2))
+    elif big:
+        report_big(result)
     else:
         report(result)
 

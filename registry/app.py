@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from registry.api.confluent import CachedSchemaById, confluent_router
+from registry.api.confluent import confluent_router, schema_body
 from registry.api.errors import ERROR_RULES, MEDIA_TYPE, error_body_for
+from registry.api.fast_reads import FastReads
 from registry.api.spine import spine_router
 from registry.events import events_topic_spec
 from registry.gate_audit import GateAudit
 from registry.lineage import RegistryLineage
+from registry.metrics import register_cache_metrics
+from registry.read_cache import ChangeWatcher, ReadCache
 from registry.service import RegistryService
 from registry.storage import Database, sqlite_url
-from registry.storage.cache import IdCache
 from spine import outbox
 from spine.auth import TokenStore
 from spine.http import install_common
@@ -51,7 +54,9 @@ def create_app(
     kafka: KafkaSettings | None = None,
     outbox_settings: OutboxSettings | None = None,
 ) -> FastAPI:
-    """The registry app; migrations run here, the outbox relay starts with the app's lifespan."""
+    """The registry app; migrations run here, the read cache is warmed and the outbox relay started with
+    the app's lifespan."""
+    started = time.perf_counter()
     spine = spine or SpineSettings()
     relaying = outbox_settings or load_settings(OutboxSettings)
     db = Database(settings.database_url or sqlite_url(spine.home))
@@ -70,6 +75,15 @@ def create_app(
     lineage = RegistryLineage(bootstrap)
     service = RegistryService(db, audit=gate.record if gate is not None else None, lineage=lineage)
     tokens = TokenStore(spine.tokens_path)
+    reads = ReadCache(
+        db,
+        max_bytes=settings.read_cache_bytes,
+        load=service.schema,
+        encode=lambda stored: schema_body(service, stored),
+    )
+    service.on_change = reads.invalidate
+    watcher = ChangeWatcher(reads, interval_s=settings.change_poll_interval)
+    startup: dict[str, float] = {}
     relay = None
     if kafka is not None and kafka.bootstrap:
         relay = outbox.OutboxRelay(
@@ -93,11 +107,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(watcher.mark)
+        await asyncio.to_thread(reads.warm)
+        watcher.start()
+        startup["seconds"] = time.perf_counter() - started
         if relay is not None:
             relay.start()
         try:
             yield
         finally:
+            watcher.stop()
             if relay is not None:
                 await asyncio.to_thread(relay.stop)
             if gate is not None:
@@ -116,8 +135,7 @@ def create_app(
     async def database_ready() -> None:
         await asyncio.to_thread(db.ping)
 
-    encoded_by_id: IdCache[bytes] = IdCache(capacity=4096)
-    app.add_middleware(CachedSchemaById, cache=encoded_by_id)  # first added: inside metrics and body limit
+    app.add_middleware(FastReads, cache=reads)  # first added: inside metrics and body limit
     metrics = install_common(
         app,
         service="registry",
@@ -133,7 +151,8 @@ def create_app(
         body_for=error_body_for,
     )
     outbox.register_outbox_metrics(metrics, "registry", outbox_stats)
-    app.include_router(confluent_router(service, tokens, encoded_by_id=encoded_by_id))
+    register_cache_metrics(metrics, reads, watcher, lambda: startup.get("seconds", 0.0))
+    app.include_router(confluent_router(service, tokens, reads=reads))
     app.include_router(spine_router(service, tokens))
     app.add_middleware(ConfluentContentTypes)
     return app

@@ -158,6 +158,8 @@ class RegistryService(ConfigOperations):
         self._lineage = lineage
         self._schemas: IdCache[StoredSchema | None] = IdCache()
         self._parsed: IdCache[ParsedSchema] = IdCache()
+        # Called with a subject after a change to its versions committed (the read cache forgets it).
+        self.on_change: Callable[[str], None] = lambda subject: None
 
     # -- parsing and lookups -------------------------------------------------------------------------
 
@@ -166,9 +168,6 @@ class RegistryService(ConfigOperations):
         if found is None:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         return found
-
-    def cached_schema(self, schema_id: int) -> StoredSchema | None:
-        return self._schemas.peek(schema_id)
 
     def formatted(self, schema_id: int, fmt: str | None) -> str:
         with self.db.read() as conn:
@@ -441,7 +440,9 @@ class RegistryService(ConfigOperations):
                 conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
             )
             self._audit_declassification(appended, declassified, actor)
+            repo.record_change(conn, subject)
         self._remember(appended)
+        self.on_change(subject)
         return appended.registered
 
     def publish(
@@ -519,8 +520,10 @@ class RegistryService(ConfigOperations):
             if not dry_run:
                 appended = self._append(conn, subject, schema, item, semver, assessment.change)
                 self._audit_declassification(appended, declassified, actor)
+                repo.record_change(conn, subject)
         if appended is not None:
             self._remember(appended)
+            self.on_change(subject)
         registered = appended.registered if appended is not None else None
         return PublishResult(
             subject=subject,
@@ -625,7 +628,9 @@ class RegistryService(ConfigOperations):
                 self._refuse_when_read_only(conn, subject)
                 repo.mark_deleted(conn, subject, None)
             self._event(conn, "DELETED", subject, permanent=permanent)
-            return [r.version for r in (rows if permanent else live)]
+            repo.record_change(conn, subject)
+        self.on_change(subject)
+        return [r.version for r in (rows if permanent else live)]
 
     def delete_version(self, subject: str, number: int | None, *, permanent: bool) -> int:
         with self.db.write() as conn:
@@ -647,7 +652,9 @@ class RegistryService(ConfigOperations):
             self._event(
                 conn, "DELETED", subject, version=row.version, schema_id=row.schema_id, permanent=permanent
             )
-            return row.version
+            repo.record_change(conn, subject)
+        self.on_change(subject)
+        return row.version
 
     def deprecate(self, subject: str, number: int) -> VersionRow:
         with self.db.write() as conn:

@@ -146,6 +146,17 @@ class RegistrySettings(HttpServiceSettings):
         description="Residency gate that audits declassifications; unset refuses every declassification.",
     )
     residency_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for the gate.")
+    read_cache_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=0,
+        description="Bytes of schema bodies and subject versions kept in memory (LRU, warmed at start); "
+        "the default holds about 100,000 schemas of 2 KiB.",
+    )
+    change_poll_interval: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds between checks for writes by another registry process on the same database.",
+    )
 
 
 class ResidencyGateSettings(HttpServiceSettings):

@@ -7,23 +7,23 @@ configuration and mode changes an admin token; reads are open.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.auth import publisher
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
+from registry.read_cache import ReadCache
 from registry.schemas import SchemaType
 from registry.service import Actor, RegistryService
-from registry.service_errors import InvalidVersionError, SubjectNotFoundError
+from registry.service_errors import InvalidVersionError, SchemaNotFoundError, SubjectNotFoundError
 from registry.storage import StoredSchema, VersionRow
 from registry.storage import repository as repo
-from registry.storage.cache import IdCache
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -36,13 +36,15 @@ Subject = Annotated[
 ]
 
 
-_BY_ID = "/schemas/ids/"
-MAX_CACHED_BODY = 64 * 1024
-_MEDIA_TYPE_BYTES = MEDIA_TYPE.encode("latin-1")
-
-
 class SchemaRegistryResponse(JSONResponse):
     media_type = MEDIA_TYPE
+
+
+def encode_json(content: Any) -> bytes:
+    """Exactly what :class:`JSONResponse` sends for ``content``, so a body encoded ahead is byte-identical."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
 
 
 def parse_version(text: str) -> int | None:
@@ -73,35 +75,12 @@ def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
     }
 
 
-class CachedSchemaById:
-    """Answer ``GET /schemas/ids/{id}`` (plain, or with only ``?subject=``) from pre-encoded bodies.
-
-    The deserializers' hot path skips routing; a miss, a format or anything else goes on to the app.
-    """
-
-    def __init__(self, app: ASGIApp, *, cache: IdCache[bytes]) -> None:
-        self.app = app
-        self.cache = cache
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path: str = scope["path"]
-            query: bytes = scope.get("query_string", b"")
-            digits = path[len(_BY_ID) :] if path.startswith(_BY_ID) else ""
-            plain = not query or (query.startswith(b"subject=") and b"&" not in query)
-            if plain and digits.isascii() and digits.isdigit() and len(digits) <= 10:
-                body = self.cache.peek(int(digits))
-                if body is not None:
-                    headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _MEDIA_TYPE_BYTES)]
-                    await send({"type": "http.response.start", "status": 200, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
-                    return
-        await self.app(scope, receive, send)
+def schema_body(service: RegistryService, stored: StoredSchema) -> bytes:
+    """The body of ``GET /schemas/ids/{id}`` without a format (Protobuf is parsed to answer it)."""
+    return encode_json(schema_fields(service, stored))
 
 
-def confluent_router(
-    service: RegistryService, tokens: TokenStore, *, encoded_by_id: IdCache[bytes] | None = None
-) -> APIRouter:
+def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: ReadCache) -> APIRouter:
     writer = Depends(role_guard(tokens, Role.PRODUCER))
     admin = Depends(role_guard(tokens, Role.ADMIN))
     caller = Depends(publisher(tokens))
@@ -126,34 +105,21 @@ def confluent_router(
         rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
         return [version_body(service, row) for row in rows]
 
-    # Ids are immutable and a schema row is never removed, so a body once encoded stays right.
-    by_id: IdCache[bytes] = encoded_by_id if encoded_by_id is not None else IdCache()
-
     @router.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
     async def schema_by_id(
         schema_id: SchemaId,
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
     ) -> Response:
-        # The hot path of every deserializer: the pre-encoded body, answered on the event loop.
+        # Plain reads are answered by registry.api.fast_reads before routing; what comes here is the rest.
         del subject
         if not format:
-            body = by_id.peek(schema_id)
-            if body is not None:
-                return Response(body, media_type=MEDIA_TYPE)
-        stored = service.cached_schema(schema_id)
-        if stored is None:
-            stored = await run_in_threadpool(service.schema, schema_id)
-        if format or (
-            stored.schema_type != SchemaType.AVRO.value and stored.schema_type != SchemaType.JSON.value
-        ):
-            fields = await run_in_threadpool(schema_fields, service, stored, format)
-        else:
-            fields = schema_fields(service, stored)
-        response = SchemaRegistryResponse(fields)
-        if not format and len(response.body) <= MAX_CACHED_BODY:
-            by_id.get_or_load(schema_id, lambda: bytes(response.body))
-        return response
+            body = reads.body(schema_id) or await run_in_threadpool(reads.load_body, schema_id)
+            if body is None:
+                raise SchemaNotFoundError(f"Schema {schema_id} not found")
+            return Response(body, media_type=MEDIA_TYPE)
+        stored = await run_in_threadpool(service.schema, schema_id)
+        return SchemaRegistryResponse(await run_in_threadpool(schema_fields, service, stored, format))
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:

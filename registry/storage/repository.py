@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,15 +21,19 @@ from registry.classification import FieldClass
 from registry.storage import statements as st
 from registry.storage.tables import (
     GLOBAL_SCOPE,
+    change_counter,
     config,
     field_classes,
     mode,
     schema_references,
     schemas,
     semver_marks,
+    subject_changes,
     subject_versions,
     subjects,
 )
+
+CHANGES_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,3 +399,80 @@ def put_mode(conn: Connection, scope: str | None, value: str) -> None:
 
 def delete_mode(conn: Connection, scope: str) -> None:
     conn.execute(delete(mode).where(mode.c.scope == scope))
+
+
+def record_change(conn: Connection, subject: str) -> int:
+    """Number a change to ``subject``'s versions; the last statement of its write, as it locks the counter."""
+    seq = int(
+        conn.execute(
+            update(change_counter)
+            .where(change_counter.c.id == 1)
+            .values(seq=change_counter.c.seq + 1)
+            .returning(change_counter.c.seq)
+        ).scalar_one()
+    )
+    conn.execute(insert(subject_changes).values(seq=seq, subject=subject))
+    if seq % 1000 == 0:
+        conn.execute(delete(subject_changes).where(subject_changes.c.seq <= seq - CHANGES_KEPT))
+    return seq
+
+
+def change_seq(conn: Connection) -> int:
+    """The number of the newest committed change."""
+    return int(conn.execute(st.CHANGE_SEQ).scalar_one())
+
+
+def changes_since(conn: Connection, seq: int) -> tuple[int, list[str] | None]:
+    """The newest change number and the subjects changed after ``seq``; None when older ones were pruned."""
+    newest = change_seq(conn)
+    if newest == seq:
+        return newest, []
+    rows = conn.execute(
+        select(subject_changes.c.seq, subject_changes.c.subject)
+        .where(and_(subject_changes.c.seq > seq, subject_changes.c.seq <= newest))
+        .order_by(subject_changes.c.seq)
+    ).all()
+    if not rows or int(rows[0].seq) != seq + 1:
+        return newest, None
+    return newest, list(dict.fromkeys(str(r.subject) for r in rows))
+
+
+def newest_schemas(conn: Connection, schema_types: Sequence[str]) -> Iterator[StoredSchema]:
+    """Every schema of ``schema_types``, newest first, with its references (for warming a cache)."""
+    refs: dict[int, list[Reference]] = {}
+    for r in conn.execute(select(schema_references).order_by(schema_references.c.id)):
+        refs.setdefault(int(r.schema_id), []).append(Reference(r.name, r.subject, r.version))
+    query = (
+        select(schemas.c.id, schemas.c.schema_type, schemas.c.raw)
+        .where(schemas.c.schema_type.in_(schema_types))
+        .order_by(schemas.c.id.desc())
+        .execution_options(yield_per=2000)
+    )
+    for row in conn.execute(query):
+        yield StoredSchema(row.id, row.schema_type, "", row.raw, tuple(refs.get(row.id, ())))
+
+
+def live_version_ids(conn: Connection) -> Iterator[tuple[str, dict[int, int]]]:
+    """Each subject with live versions and their schema ids by version number (for warming a cache)."""
+    query = (
+        select(subject_versions.c.subject, subject_versions.c.version, subject_versions.c.schema_id)
+        .where(subject_versions.c.deleted.is_(False))
+        .order_by(subject_versions.c.subject, subject_versions.c.version)
+        .execution_options(yield_per=5000)
+    )
+    subject: str | None = None
+    found: dict[int, int] = {}
+    for row in conn.execute(query):
+        if row.subject != subject:
+            if subject is not None:
+                yield subject, found
+            subject, found = row.subject, {}
+        found[int(row.version)] = int(row.schema_id)
+    if subject is not None:
+        yield subject, found
+
+
+def live_versions_of(conn: Connection, subject: str) -> dict[int, int]:
+    """The schema id of each live version of ``subject``, by version number."""
+    rows = conn.execute(st.LIVE_VERSION_IDS, {"subject": subject}).all()
+    return {int(r.version): int(r.schema_id) for r in rows}

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import BindParameter, and_, bindparam, func, insert, select
 
-from registry.storage.tables import config, field_classes, mode, schemas, subject_versions
+from registry.storage.tables import (
+    change_counter,
+    config,
+    field_classes,
+    mode,
+    schemas,
+    subject_versions,
+)
 
 SUBJECT: BindParameter[str] = bindparam("subject")
 ID_BY_FINGERPRINT = select(schemas.c.id).where(schemas.c.fingerprint == bindparam("fp"))
@@ -49,4 +56,10 @@ FIELD_CLASSES = (
     select(field_classes)
     .where(field_classes.c.subject == SUBJECT)
     .order_by(field_classes.c.schema_type, field_classes.c.field_key)
+)
+CHANGE_SEQ = select(change_counter.c.seq).where(change_counter.c.id == 1)
+LIVE_VERSION_IDS = (
+    select(subject_versions.c.version, subject_versions.c.schema_id)
+    .where(and_(subject_versions.c.subject == SUBJECT, subject_versions.c.deleted.is_(False)))
+    .order_by(subject_versions.c.version)
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -94,6 +95,21 @@ mode = Table(
     metadata,
     Column("scope", String(255), primary_key=True),
     Column("mode", String(32), nullable=False),
+)
+
+# One row: the number of the newest change to any subject's versions (see migration 0005).
+change_counter = Table(
+    "change_counter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+subject_changes = Table(
+    "subject_changes",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("subject", String(255), nullable=False),
 )
 
 outbox = outbox_table(metadata)
