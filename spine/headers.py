@@ -1,4 +1,8 @@
-"""Record headers every governed record carries, and their (de)serialisation to Kafka header tuples."""
+"""Record headers every governed record carries, the dead-letter headers, and their Kafka header tuples.
+
+Every DLQ writer (governed clients, CDC, pipelines) builds its headers with :class:`DlqHeaders`, so a
+dead letter reads the same wherever it came from.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,11 @@ DLQ_ERROR_CODE = "spine.dlq.error_code"
 DLQ_ORIGIN_TOPIC = "spine.dlq.origin_topic"
 DLQ_ORIGIN_PARTITION = "spine.dlq.origin_partition"
 DLQ_ORIGIN_OFFSET = "spine.dlq.origin_offset"
+DLQ_ORIGIN = "spine.dlq.origin"  # the component that gave up on the record
+DLQ_STAGE = "spine.dlq.stage"  # what it was doing: validate, decode, handle, sink, ...
+DLQ_FIRST_FAILURE = "spine.dlq.first_failure_ms"
+DLQ_LAST_FAILURE = "spine.dlq.last_failure_ms"
+DLQ_ATTEMPTS = "spine.dlq.attempts"
 
 HeaderList = list[tuple[str, str | bytes | None]]
 
@@ -54,6 +63,73 @@ class SpineHeaders:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DlqHeaders:
+    """Why a record is a dead letter and where it came from; times are epoch milliseconds."""
+
+    reason: str
+    error_code: str
+    origin: str
+    stage: str
+    first_failure_ms: int
+    last_failure_ms: int
+    attempts: int = 1
+    origin_topic: str | None = None
+    origin_partition: int | None = None
+    origin_offset: int | None = None
+
+    def to_kafka(self) -> HeaderList:
+        out: HeaderList = [
+            (DLQ_REASON, self.reason.encode()),
+            (DLQ_ERROR_CODE, self.error_code.encode()),
+            (DLQ_ORIGIN, self.origin.encode()),
+            (DLQ_STAGE, self.stage.encode()),
+            (DLQ_FIRST_FAILURE, str(self.first_failure_ms).encode()),
+            (DLQ_LAST_FAILURE, str(self.last_failure_ms).encode()),
+            (DLQ_ATTEMPTS, str(self.attempts).encode()),
+        ]
+        if self.origin_topic is not None:
+            out.append((DLQ_ORIGIN_TOPIC, self.origin_topic.encode()))
+        if self.origin_partition is not None:
+            out.append((DLQ_ORIGIN_PARTITION, str(self.origin_partition).encode()))
+        if self.origin_offset is not None:
+            out.append((DLQ_ORIGIN_OFFSET, str(self.origin_offset).encode()))
+        return out
+
+    @classmethod
+    def from_kafka(cls, headers: HeaderInput) -> DlqHeaders | None:
+        """The DLQ headers of a record, or None when it carries no ``spine.dlq.reason``."""
+        values = {k: _text(v) for k, v in _pairs(headers) if v is not None}
+        if DLQ_REASON not in values:
+            return None
+        return cls(
+            reason=values[DLQ_REASON],
+            error_code=values.get(DLQ_ERROR_CODE, ""),
+            origin=values.get(DLQ_ORIGIN, ""),
+            stage=values.get(DLQ_STAGE, ""),
+            first_failure_ms=_int(values.get(DLQ_FIRST_FAILURE)) or 0,
+            last_failure_ms=_int(values.get(DLQ_LAST_FAILURE)) or 0,
+            attempts=_int(values.get(DLQ_ATTEMPTS)) or 1,
+            origin_topic=values.get(DLQ_ORIGIN_TOPIC),
+            origin_partition=_int(values.get(DLQ_ORIGIN_PARTITION)),
+            origin_offset=_int(values.get(DLQ_ORIGIN_OFFSET)),
+        )
+
+
+def without_dlq_headers(headers: HeaderInput) -> HeaderList:
+    """The record's headers minus every ``spine.dlq.*`` one (what a replay sends on)."""
+    return [(k, v) for k, v in _pairs(headers) if not k.startswith("spine.dlq.")]
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def new_trace_id() -> str:
     return uuid.uuid4().hex
 
@@ -80,17 +156,25 @@ def _text(value: str | bytes) -> str:
 
 
 __all__ = [
+    "DLQ_ATTEMPTS",
     "DLQ_ERROR_CODE",
+    "DLQ_FIRST_FAILURE",
+    "DLQ_LAST_FAILURE",
+    "DLQ_ORIGIN",
     "DLQ_ORIGIN_OFFSET",
     "DLQ_ORIGIN_PARTITION",
     "DLQ_ORIGIN_TOPIC",
     "DLQ_REASON",
+    "DLQ_STAGE",
     "PRODUCER",
     "RESIDENCY",
     "SCHEMA_ID",
     "TRACE_ID",
+    "DlqHeaders",
+    "HeaderInput",
     "HeaderList",
     "SpineHeaders",
     "header_value",
     "new_trace_id",
+    "without_dlq_headers",
 ]

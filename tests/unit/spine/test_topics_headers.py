@@ -57,3 +57,25 @@ def test_spine_headers_round_trip_and_always_carry_a_trace_id() -> None:
 )
 def test_topic_name_problem_names_the_first_illegal_character(topic: str, problem: str | None) -> None:
     assert topic_name_problem(topic) == problem
+
+
+def test_dlq_headers_round_trip_through_kafka_header_tuples() -> None:
+    from spine.headers import DLQ_REASON, DlqHeaders, without_dlq_headers
+
+    dlq = DlqHeaders(
+        reason="amount: expected long",
+        error_code="INVALID_RECORD",
+        origin="governed-producer",
+        stage="validate",
+        first_failure_ms=1,
+        last_failure_ms=2,
+        attempts=3,
+        origin_topic="sales.orders.v1",
+        origin_partition=0,
+        origin_offset=7,
+    )
+    headers = [("spine.trace_id", b"t"), *dlq.to_kafka()]
+    assert DlqHeaders.from_kafka(headers) == dlq
+    assert header_value(headers, DLQ_REASON) == "amount: expected long"
+    assert without_dlq_headers(headers) == [("spine.trace_id", b"t")]
+    assert DlqHeaders.from_kafka([("spine.trace_id", b"t")]) is None
