@@ -150,13 +150,11 @@ class RegistryClient(OwnsHttpClient):
             cls = self._proto_classes.get(schema_id)
             if cls is not None:
                 return cls
-            try:
-                schema = self.confluent.get_schema(schema_id, fmt="serialized")
-            except SchemaRegistryError as exc:
-                raise translate(exc, f"schema id {schema_id}") from exc
-            if schema.references:
+            # Not through confluent's client: its schema cache is keyed by id alone, whatever the format.
+            body = self._get(f"/schemas/ids/{schema_id}?format=serialized", f"schema id {schema_id}")
+            if body.get("references"):
                 raise RegistryClientError(f"schema id {schema_id}: Protobuf references are not supported yet")
-            proto = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(schema.schema_str or ""))
+            proto = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(str(body["schema"])))
             pool = descriptor_pool.DescriptorPool()
             pool.Add(proto)
             if not proto.message_type:
