@@ -6,7 +6,7 @@ dead letter reads the same wherever it came from.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -131,7 +131,8 @@ def _int(text: str | None) -> int | None:
 
 
 def new_trace_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (as ``uuid4().hex``, at a third of its cost: it is made for every record)."""
+    return os.urandom(16).hex()
 
 
 def header_value(headers: HeaderInput, name: str) -> str | None:

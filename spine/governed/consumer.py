@@ -45,17 +45,39 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
 class GovernedRecord:
-    """A decoded, redacted record as the handler receives it."""
+    """A decoded, redacted record as the handler receives it (its headers are parsed when first read)."""
 
-    value: dict[str, Any]
-    key: bytes | None
-    topic: str
-    partition: int
-    offset: int
-    schema_id: int
-    headers: SpineHeaders
+    __slots__ = ("_headers", "_message", "schema_id", "value")
+
+    def __init__(self, value: dict[str, Any], schema_id: int, message: Message) -> None:
+        self.value = value
+        self.schema_id = schema_id
+        self._message = message
+        self._headers: SpineHeaders | None = None
+
+    @property
+    def key(self) -> bytes | None:
+        key = self._message.key()
+        return key.encode() if isinstance(key, str) else key
+
+    @property
+    def topic(self) -> str:
+        return self._message.topic() or ""
+
+    @property
+    def partition(self) -> int:
+        return self._message.partition() or 0
+
+    @property
+    def offset(self) -> int:
+        return self._message.offset() or 0
+
+    @property
+    def headers(self) -> SpineHeaders:
+        if self._headers is None:
+            self._headers = SpineHeaders.from_kafka(self._message.headers())
+        return self._headers
 
 
 Handler = Callable[[GovernedRecord], None]
@@ -251,16 +273,7 @@ class GovernedConsumer:
                 continue
             if redactor:
                 value = redactor(value)
-            record = GovernedRecord(
-                value,
-                msg.key(),
-                topic,
-                msg.partition() or 0,
-                msg.offset() or 0,
-                schema_id,
-                SpineHeaders.from_kafka(msg.headers()),
-            )
-            if not self._handle(handler, record, msg):
+            if not self._handle(handler, GovernedRecord(value, schema_id, msg), msg):
                 dead += 1
         if dead:
             assert self._producer is not None

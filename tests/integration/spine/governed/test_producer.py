@@ -111,3 +111,17 @@ def test_a_subject_whose_dataset_the_matrix_does_not_know_is_refused(spine: Gove
             registry=spine.registry_client(),
             gate=spine.gate_client(),
         )
+
+
+def test_a_field_the_schema_does_not_have_is_refused_by_name(spine: GovernedSpine) -> None:
+    spine.publish(avro_order())
+    with producer(spine) as governed, pytest.raises(RecordInvalidError) as raised:
+        governed.send({**ORDERS[0], "coupon": "X"})
+    assert raised.value.path == "coupon"
+
+
+def test_a_missing_avro_field_is_named(spine: GovernedSpine) -> None:
+    spine.publish(avro_order())
+    with producer(spine) as governed, pytest.raises(RecordInvalidError) as raised:
+        governed.send({"order_id": "o1", "amount": 1})
+    assert raised.value.path == "customer_email"
