@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from spine.errors import ConfigError, SpineError
+from spine.errors import ConfigError, ExitCode, SpineError
 
 
 class GovernedError(SpineError):
@@ -13,6 +13,8 @@ class GovernedError(SpineError):
 
 class NotGovernedError(GovernedError, ConfigError):
     """The topic or subject is not governed: no registered subject, or a dataset the matrix does not know."""
+
+    exit_code = ExitCode.REFUSED
 
 
 class RecordInvalidError(GovernedError):

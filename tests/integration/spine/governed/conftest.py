@@ -148,7 +148,8 @@ def spine(tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin) -> 
     home = tmp_path / "registry"
     tokens = make_tokens(home)
     url, server, thread = serve_in_thread(build_app(home))
-    gate = start_gate(tmp_path / "gate", policy_file=None, registry_url=url, registry_version_ttl=0)
+    # One home: the registry and the gate share its token store, so one token works for both.
+    gate = start_gate(home, policy_file=None, registry_url=url, registry_version_ttl=0)
     dataset = f"t{uuid.uuid4().hex[:8]}.orders"
     running = GovernedSpine(kafka_settings, url, tokens, gate, kafka_admin, dataset, tmp_path / "home")
     running.push_policy(EU_RULES + US_RULE + AP_RULE)
