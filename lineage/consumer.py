@@ -22,7 +22,7 @@ from lineage.errors import InvalidEventError, LineageErrorCode
 from lineage.ingest import EventRows
 from lineage.service import LineageService, prepare
 from spine.errors import SpineError, UnavailableError
-from spine.headers import dlq_headers
+from spine.headers import DlqHeaders
 from spine.kafka import Admin, Consumer, Producer, TopicSpec
 from spine.settings import KafkaSettings
 from spine.topics import LINEAGE, dlq_topic
@@ -137,14 +137,18 @@ class LineageConsumer:
             logger.warning(
                 "dead-lettering %s[%s]@%s: %s", message.topic(), message.partition(), message.offset(), reason
             )
-            headers = dlq_headers(
-                message.headers(),
+            now_ms = int(time.time() * 1000)
+            headers = DlqHeaders(
                 reason=reason,
-                error_code=code,
-                topic=message.topic() or self.topic,
-                partition=message.partition(),
-                offset=message.offset(),
-            )
+                error_code=str(code),
+                origin="lineage-service",
+                stage="ingest",
+                first_failure_ms=now_ms,
+                last_failure_ms=now_ms,
+                origin_topic=message.topic() or self.topic,
+                origin_partition=message.partition(),
+                origin_offset=message.offset(),
+            ).attach(message.headers())
             futures.append(producer.send(self.dlq, message.value(), message.key(), headers=headers))
         backoff = 0.2
         while valid:

@@ -112,6 +112,22 @@ class GateClient(OwnsHttpClient):
             return self._deny_all(routes, reason)
         return decisions
 
+    def policy(self) -> dict[str, Any] | None:
+        """The policy in force (``version``, ``hash``, ``document``), or None when the gate cannot say."""
+        try:
+            response = self._http.get("/v1/policy")
+        except httpx.HTTPError as exc:
+            logger.warning("%s: %s", UNREACHABLE, exc or type(exc).__name__)
+            return None
+        if response.status_code != 200:
+            logger.warning("policy not readable: HTTP %d: %s", response.status_code, _error_message(response))
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) and isinstance(body.get("version"), str) else None
+
     def _deny_all(self, routes: Sequence[Route], reason: str) -> list[Decision]:
         logger.warning("denying %d route(s): %s", len(routes), reason)
         return [denied_locally(route, reason) for route in routes]

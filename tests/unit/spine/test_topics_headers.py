@@ -59,23 +59,26 @@ def test_topic_name_problem_names_the_first_illegal_character(topic: str, proble
     assert topic_name_problem(topic) == problem
 
 
-def test_dlq_headers_keep_the_records_own_and_say_why_and_where() -> None:
-    from spine.headers import (
-        DLQ_ERROR_CODE,
-        DLQ_ORIGIN_OFFSET,
-        DLQ_ORIGIN_PARTITION,
-        DLQ_ORIGIN_TOPIC,
-        DLQ_REASON,
-        dlq_headers,
-        header_value,
-    )
+def test_dlq_headers_round_trip_through_kafka_header_tuples() -> None:
+    from spine.headers import DLQ_REASON, DlqHeaders, without_dlq_headers
 
-    original = [("spine.trace_id", b"abc"), (DLQ_REASON, b"an older failure")]
-    headers = dlq_headers(original, reason="$.run.runId: 'runId' is required", error_code=42203,
-                          topic="_spine.lineage", partition=0, offset=7)  # fmt: skip
-    assert header_value(headers, "spine.trace_id") == "abc"
-    assert [v for k, v in headers if k == DLQ_REASON] == [b"$.run.runId: 'runId' is required"]
-    assert header_value(headers, DLQ_ERROR_CODE) == "42203"
-    assert header_value(headers, DLQ_ORIGIN_TOPIC) == "_spine.lineage"
-    assert header_value(headers, DLQ_ORIGIN_PARTITION) == "0"
-    assert header_value(headers, DLQ_ORIGIN_OFFSET) == "7"
+    dlq = DlqHeaders(
+        reason="amount: expected long",
+        error_code="INVALID_RECORD",
+        origin="governed-producer",
+        stage="validate",
+        first_failure_ms=1,
+        last_failure_ms=2,
+        attempts=3,
+        origin_topic="sales.orders.v1",
+        origin_partition=0,
+        origin_offset=7,
+    )
+    headers = [("spine.trace_id", b"t"), *dlq.to_kafka()]
+    assert DlqHeaders.from_kafka(headers) == dlq
+    assert header_value(headers, DLQ_REASON) == "amount: expected long"
+    assert without_dlq_headers(headers) == [("spine.trace_id", b"t")]
+    assert DlqHeaders.from_kafka([("spine.trace_id", b"t")]) is None
+    again = dlq.attach([*headers, ("spine.other", b"o")])
+    assert [k for k, _ in again].count(DLQ_REASON) == 1
+    assert header_value(again, "spine.other") == "o"
