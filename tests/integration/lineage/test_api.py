@@ -250,9 +250,10 @@ def test_search_by_name(lineage: Lineage) -> None:
     assert [r["nodeId"] for r in jobs] == ["job:spine:enrich"]
 
 
-def test_health_metrics_and_the_ui_placeholder(lineage: Lineage) -> None:
+def test_health_metrics_and_the_ui_page(lineage: Lineage) -> None:
     assert lineage.get("/health/ready").json()["status"] == "ok"
     assert "lineage_events_stored_total" in lineage.get("/metrics").text
     page = lineage.get("/")
     assert page.status_code == 200
-    assert "not built yet" in page.text
+    assert "<title>Data Spine lineage</title>" in page.text
+    assert lineage.get("/vendor/cytoscape.min.js").status_code == 200
