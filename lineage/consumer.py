@@ -4,6 +4,11 @@ A record that is not JSON or not a valid OpenLineage event goes to ``_spine.line
 value untouched and the reason in the spine's DLQ headers; its offset is committed only once the dead
 letter is acknowledged. If the database is down the batch is retried (with backoff) before anything is
 committed, so a crash at any point redelivers and idempotent storage makes the redelivery harmless.
+
+The topic's id is checked every few seconds and after every lost connection, before the batch just consumed
+is stored: a broker that keeps no state (Tansu) forgets topics and committed offsets when it restarts, so a
+vanished or recreated topic means starting again — recreate the topics, join the group afresh, and read the
+new topic from its committed offsets (none: its beginning) instead of the old positions.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from confluent_kafka import Message
 
 from lineage.emit.emitter import lineage_topic_spec
-from lineage.errors import InvalidEventError, LineageErrorCode
+from lineage.errors import InvalidEventError, LineageErrorCode, TopicLostError
 from lineage.ingest import EventRows
 from lineage.service import LineageService, prepare
 from spine.errors import SpineError, UnavailableError
@@ -33,6 +38,7 @@ GROUP = "spine-lineage"
 DLQ = dlq_topic(LINEAGE)
 BATCH = 500
 STALE_AFTER_S = 30.0
+TOPIC_CHECK_S = 2.0
 
 
 def decode(message: Message) -> tuple[EventRows | None, str, int]:
@@ -108,16 +114,21 @@ class LineageConsumer:
             backoff = min(backoff * 2, self._max_backoff)
 
     def _consume(self) -> None:
-        Admin(self._kafka, client_id="spine-lineage-admin").create_topics(
-            [lineage_topic_spec(self.topic), TopicSpec(self.dlq, partitions=1)]
-        )
+        admin = Admin(self._kafka, client_id="spine-lineage-admin")
+        admin.create_topics([lineage_topic_spec(self.topic), TopicSpec(self.dlq, partitions=1)])
+        topic_id = admin.topic_id(self.topic)
         producer = Producer(self._kafka, client_id="spine-lineage-dlq")
         consumer = Consumer(self._kafka, self._group, client_id="spine-lineage")
         try:
             consumer.subscribe([self.topic])
+            next_check = time.monotonic() + TOPIC_CHECK_S
             while not self._stop.is_set():
                 self.last_poll = time.monotonic()
                 batch = consumer.consume(BATCH, 0.5)
+                if consumer.disconnected or self.last_poll >= next_check:
+                    self._check_topic(admin, topic_id)
+                    consumer.disconnected = False
+                    next_check = time.monotonic() + TOPIC_CHECK_S
                 self.error = None
                 if batch:
                     self._handle(batch, producer)
@@ -125,6 +136,14 @@ class LineageConsumer:
         finally:
             consumer.close()
             producer.close(5.0)
+
+    def _check_topic(self, admin: Admin, topic_id: str | None) -> None:
+        """Raise :class:`TopicLostError` (the batch in hand is neither stored nor committed) when the topic
+        is not the one this consumer subscribed to."""
+        now = admin.topic_id(self.topic, timeout=5.0)
+        if now != topic_id:
+            what = "vanished" if now is None else "was recreated"
+            raise TopicLostError(f"topic {self.topic} {what}; subscribing again from its committed offsets")
 
     def _handle(self, batch: Sequence[Message], producer: Producer) -> None:
         valid: list[EventRows] = []

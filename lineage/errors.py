@@ -76,6 +76,10 @@ class DatabaseUnavailableError(UnavailableError):
     """The lineage database could not be reached or written."""
 
 
+class TopicLostError(UnavailableError):
+    """The consumed topic vanished or was recreated (a broker that keeps no state restarted)."""
+
+
 __all__ = [
     "BadRequestError",
     "DatabaseUnavailableError",
@@ -84,4 +88,5 @@ __all__ = [
     "LineageErrorCode",
     "NotFoundError",
     "Problem",
+    "TopicLostError",
 ]

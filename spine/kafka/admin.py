@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from spine.kafka.config import ConfigValue, admin_config
@@ -106,6 +106,19 @@ class Admin:
             partitions=len(topic.partitions),
             config={key: str(entry.value) for key, entry in configs.items() if entry.value is not None},
         )
+
+    def topic_id(self, name: str, timeout: float = 10.0) -> str | None:
+        """The topic's id (a deleted and recreated topic gets a new one), or None when it does not exist."""
+        future = self._admin.describe_topics(TopicCollection([name]), request_timeout=timeout)[name]
+        try:
+            return str(future.result(timeout + 1.0).topic_id)
+        except TimeoutError as exc:
+            raise KafkaUnavailableError(f"describe topic {name}: no answer within {timeout:g}s") from exc
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if isinstance(err, KafkaError) and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                return None
+            raise translate(exc, f"describe topic {name}") from exc
 
     def ping(self, timeout: float = 2.0) -> None:
         """Raise :class:`KafkaUnavailableError` unless the cluster answers a metadata request."""

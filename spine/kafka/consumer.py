@@ -16,6 +16,8 @@ from spine.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
+_DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN}
+
 RebalanceCallback = Callable[[confluent_kafka.Consumer, list[TopicPartition]], None]
 
 
@@ -34,6 +36,9 @@ class Consumer:
         self._consumer = confluent_kafka.Consumer(conf)
         self.group_id = group_id
         self._closed = False
+        # Set when the client reports losing its brokers; the owner clears it once it has checked that
+        # its topics survived (a broker that keeps no state forgets topics and offsets on restart).
+        self.disconnected = False
 
     def subscribe(
         self,
@@ -115,13 +120,14 @@ class Consumer:
     ) -> None:
         self.close()
 
-    @staticmethod
-    def _usable(msg: Message) -> bool:
+    def _usable(self, msg: Message) -> bool:
         err = msg.error()
         if err is None:
             return True
         if err.code() == KafkaError._PARTITION_EOF:
             return False
+        if err.code() in _DISCONNECTED:
+            self.disconnected = True
         if err.fatal():
             raise from_kafka_error(err, "consume")
         logger.warning("consumer: %s", err.str())
