@@ -142,20 +142,55 @@ def up(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    state = _wait_started(spine, proc, timeout)
+    stop = _StopForwarder(proc)
+    stop.install()  # Ctrl-C while the spine starts stops it cleanly too, not with a traceback
+    state = _wait_started(spine, proc, timeout, stop)
     _print_rows(_rows(state), "Data Spine")
     token_file = spine.home / "auth" / ADMIN_TOKEN_FILE
     console.print(f"Logs: {spine.logs_dir}   Admin token: {token_file}")
     if detach:
+        stop.uninstall()
         return
     console.print("Running in the foreground; press Ctrl-C to stop.")
-    _follow(proc)
+    _stopped(proc.wait())
 
 
-def _wait_started(spine: SpineSettings, proc: subprocess.Popen[bytes], timeout: float) -> SpineState:
+class _StopForwarder:
+    """Turn SIGINT/SIGTERM into a SIGTERM for the supervisor, which stops every service in order."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.requested = False
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._forward)
+
+    def uninstall(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.default_int_handler)
+
+    def _forward(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        self.proc.send_signal(signal.SIGTERM)
+
+
+def _stopped(code: int) -> None:
+    err_console.print("The spine has stopped.")
+    if code not in (0, -signal.SIGTERM):
+        raise SystemExit(code)
+
+
+def _wait_started(
+    spine: SpineSettings, proc: subprocess.Popen[bytes], timeout: float, stop: _StopForwarder
+) -> SpineState:
     deadline = time.monotonic() + timeout
     with console.status("Starting the spine…") as status:
         while True:
+            if stop.requested:
+                status.stop()
+                _stopped(proc.wait(60))
+                raise SystemExit(0)
             state = read_state(spine.run_dir)
             mine = state is not None and state.supervisor_pid == proc.pid
             if mine and state is not None:
@@ -180,18 +215,6 @@ def _wait_started(spine: SpineSettings, proc: subprocess.Popen[bytes], timeout: 
                     f"the spine was not healthy within {timeout:.0f}s; see {spine.logs_dir}"
                 )
             time.sleep(0.1)
-
-
-def _follow(proc: subprocess.Popen[bytes]) -> None:
-    def forward(signum: int, frame: FrameType | None) -> None:
-        proc.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    code = proc.wait()
-    err_console.print("The spine has stopped.")
-    if code not in (0, -signal.SIGTERM):
-        raise SystemExit(code)
 
 
 @handle_errors

@@ -23,8 +23,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    # Package scope: Playwright's sync API holds an event loop in the main thread while it runs, which
+    # would break every later test that calls asyncio.run().
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path())
         try:

@@ -190,3 +190,38 @@ def test_foreground_up_stops_everything_on_ctrl_c(home: Path) -> None:
     for service in state["services"]:
         assert not is_same_process(service["pid"], service["started_at"]), service["name"]
     assert not is_same_process(state["supervisor_pid"], state["supervisor_started_at"])
+
+
+def test_ctrl_c_while_the_spine_starts_stops_it_cleanly(home: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
+    env["SPINE_HOME"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "up", "--port-offset", str(free_offset())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (home / "run" / "spine.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        state = json.loads((home / "run" / "spine.json").read_text())
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+        assert "Traceback" not in stderr
+        assert "The spine has stopped." in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert not is_same_process(state["supervisor_pid"], state["supervisor_started_at"])
+    final = (
+        json.loads((home / "run" / "spine.json").read_text())
+        if (home / "run" / "spine.json").exists()
+        else {}
+    )
+    for service in final.get("services", []):
+        if service.get("pid"):
+            assert not is_same_process(service["pid"], service["started_at"]), service["name"]

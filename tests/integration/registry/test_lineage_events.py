@@ -75,6 +75,9 @@ def test_registered_versions_are_dataset_versions_of_their_governed_topics(
 def test_the_relay_creates_the_lineage_topic_with_its_configs(
     registry_server: RunningRegistry, kafka_settings: KafkaSettings
 ) -> None:
+    # The session's broker is shared: another test's producer may have auto-created the topic without its
+    # configs. Deleting it also makes the relay notice a lost topic and create it again.
+    Admin(kafka_settings).delete_topics([LINEAGE])
     subject = f"lin{uuid.uuid4().hex[:8]}-value"
     headers = registry_server.tokens.header("producer")
     with httpx.Client(base_url=registry_server.url, headers=headers) as http:
