@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,13 +144,22 @@ class GovernedSpine:
         return dict(record)
 
 
-@pytest.fixture
-def spine(tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin) -> Iterator[GovernedSpine]:
+@contextmanager
+def governed_spine(
+    tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin, *, relay_lineage: bool = False
+) -> Iterator[GovernedSpine]:
+    """With ``relay_lineage`` the gate relays its outbox (the runs' residency facets) to the broker."""
     home = tmp_path / "registry"
     tokens = make_tokens(home)
     url, server, thread = serve_in_thread(build_app(home))
     # One home: the registry and the gate share its token store, so one token works for both.
-    gate = start_gate(home, policy_file=None, registry_url=url, registry_version_ttl=0)
+    gate = start_gate(
+        home,
+        policy_file=None,
+        registry_url=url,
+        registry_version_ttl=0,
+        kafka=kafka_settings if relay_lineage else None,
+    )
     dataset = f"t{uuid.uuid4().hex[:8]}.orders"
     running = GovernedSpine(kafka_settings, url, tokens, gate, kafka_admin, dataset, tmp_path / "home")
     running.push_policy(EU_RULES + US_RULE + AP_RULE)
@@ -161,3 +171,9 @@ def spine(tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin) -> 
         gate.stop()
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def spine(tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin) -> Iterator[GovernedSpine]:
+    with governed_spine(tmp_path, kafka_settings, kafka_admin) as running:
+        yield running
