@@ -254,6 +254,8 @@ class GovernedConsumer:
         finally:
             if failed and self._run is not None:
                 self._run.finish(failed=True)
+                if self._run.emitter is not None:
+                    self._run.emitter.close(timeout=5.0)  # the FAIL event leaves the spool now, not later
                 self._run = None
         return self.stats.delivered - delivered_before
 
