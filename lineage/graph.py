@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lineage.ingest import Key
+from spine.classification import within
 
 
 class Kind(StrEnum):
@@ -86,7 +87,7 @@ class Subgraph:
 
 def tag_matches(tag: str, wanted: str) -> bool:
     """``PII`` matches ``PII`` and its dotted children (``PII.email``), not ``PIIX``."""
-    return tag == wanted or tag.startswith(wanted + ".")
+    return within(tag, wanted)
 
 
 def traverse(

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from registry.schemas.model import ParsedSchema
+from spine.classification import within
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Declassification:
 
 
 def _covers(tag: str, tags: Iterable[str]) -> bool:
-    return any(other == tag or other.startswith(f"{tag}.") for other in tags)
+    return any(within(other, tag) for other in tags)
 
 
 def weakened_tags(before: Iterable[str], after: Iterable[str]) -> tuple[str, ...]:
