@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from spine.errors import ExitCode, SpineError, UnavailableError
+from spine.sql import DatabaseUnavailableError
 
 
 class LineageErrorCode(IntEnum):
@@ -70,10 +71,6 @@ class InvalidEventError(LineageError):
 
 class NotFoundError(LineageError):
     """A namespace, dataset, job, run or node the store does not know."""
-
-
-class DatabaseUnavailableError(UnavailableError):
-    """The lineage database could not be reached or written."""
 
 
 class TopicLostError(UnavailableError):

@@ -68,10 +68,15 @@ class ForbiddenError(AuthError):
     """The credentials are valid but the role may not do this (403)."""
 
 
+class DatabaseUnavailableError(UnavailableError):
+    """A service's database could not be reached or written (each service answers it with its own 503)."""
+
+
 __all__ = [
     "AuthError",
     "BrokerStartError",
     "ConfigError",
+    "DatabaseUnavailableError",
     "DegradedError",
     "ExitCode",
     "ForbiddenError",

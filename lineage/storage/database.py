@@ -1,21 +1,13 @@
-"""Engine construction and schema migration for the lineage database."""
+"""The lineage database: its default location, engine and migrations (the shared code is spine.sql)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
 
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine
 
-from lineage.errors import DatabaseUnavailableError
-from spine.errors import ConfigError
-
-logger = logging.getLogger(__name__)
+from spine import sql
+from spine.sql import DatabaseUnavailableError, Transaction, ping
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,71 +16,12 @@ def default_database_url(home: Path) -> str:
     return f"sqlite:///{(home / 'lineage' / 'lineage.db').resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
 def create_engine(url: str) -> Engine:
-    """An engine for ``url``; a SQLite file's directory is created, and WAL mode keeps readers unblocked."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"SPINE_LINEAGE_DATABASE_URL: not a database URL: {exc}") from None
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-
-
-class Transaction:
-    """``engine.begin()`` that turns database failures into :class:`DatabaseUnavailableError`."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._context = engine.begin()
-
-    def __enter__(self) -> Connection:
-        try:
-            return self._context.__enter__()
-        except SQLAlchemyError as exc:
-            raise DatabaseUnavailableError(f"database unavailable: {exc.__class__.__name__}") from exc
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            self._context.__exit__(exc_type, exc, tb)
-        except SQLAlchemyError as error:
-            logger.error("database commit failed: %s", error)
-            raise DatabaseUnavailableError(f"database write failed: {error.__class__.__name__}") from error
-        if isinstance(exc, SQLAlchemyError):
-            logger.error("database write failed: %s", exc)
-            raise DatabaseUnavailableError(f"database write failed: {exc.__class__.__name__}") from exc
+    return sql.create_engine(url, setting="SPINE_LINEAGE_DATABASE_URL")
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except SQLAlchemyError as exc:
-        raise DatabaseUnavailableError(f"database migration failed: {exc.__class__.__name__}: {exc}") from exc
-
-
-def ping(engine: Engine) -> None:
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        raise DatabaseUnavailableError(f"database unreachable: {exc.__class__.__name__}") from exc
+    sql.migrate(engine, _MIGRATIONS)
 
 
 __all__ = [
