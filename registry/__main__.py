@@ -1,33 +1,16 @@
-"""``python -m registry``: run the schema registry service (``spine up`` starts it this way)."""
+"""``python -m registry``: run the schema registry service (what ``spine up`` starts)."""
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from registry.app import create_app
-from spine.errors import SpineError
-from spine.http import serve
-from spine.logging import configure_logging
-from spine.settings import KafkaSettings, RegistrySettings, SpineSettings, check_environment, load_settings
-
-logger = logging.getLogger(__name__)
+from spine.http import run_service
+from spine.settings import RegistrySettings
 
 
 def main() -> int:
-    try:
-        check_environment()
-        spine = load_settings(SpineSettings)
-        configure_logging(spine.log_level)
-        settings = load_settings(RegistrySettings)
-        kafka = load_settings(KafkaSettings)
-        port = settings.port or spine.port("registry")
-        app = create_app(settings, spine=spine, kafka=kafka)
-        serve(app, host=settings.host, port=port, service="registry")
-    except SpineError as exc:
-        print(f"registry: {exc}", file=sys.stderr)
-        return int(exc.exit_code)
-    return 0
+    return run_service("registry", RegistrySettings, create_app)
 
 
 if __name__ == "__main__":

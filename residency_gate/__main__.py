@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from residency_gate.app import SERVICE, create_app
-from spine.errors import SpineError
-from spine.http import serve
-from spine.logging import configure_logging
-from spine.settings import (
-    KafkaSettings,
-    ResidencyGateSettings,
-    SpineSettings,
-    check_environment,
-    load_settings,
-)
-
-logger = logging.getLogger(__name__)
+from spine.http import run_service
+from spine.settings import ResidencyGateSettings
 
 
 def main() -> int:
-    try:
-        check_environment()
-        spine = load_settings(SpineSettings)
-        configure_logging(spine.log_level)
-        settings = load_settings(ResidencyGateSettings)
-        kafka = load_settings(KafkaSettings)
-        port = settings.port or spine.port(SERVICE)
-        app = create_app(settings, spine=spine, kafka=kafka)
-        serve(app, host=settings.host, port=port, service=SERVICE)
-    except SpineError as exc:
-        print(f"{SERVICE}: {exc}", file=sys.stderr)
-        return int(exc.exit_code)
-    return 0
+    return run_service(SERVICE, ResidencyGateSettings, create_app)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ errors are mapped to responses in one table per service (``ErrorRule``s), never 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from spine.auth import Principal, Role, TokenStore
 from spine.broker import port_is_free
 from spine.errors import AuthError, DegradedError, ForbiddenError, PortInUseError, SpineError
+from spine.logging import configure_logging
+from spine.settings import (
+    HttpServiceSettings,
+    KafkaSettings,
+    SpineSettings,
+    check_environment,
+    load_settings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +289,26 @@ def serve(app: FastAPI, *, host: str, port: int, service: str) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
+S = TypeVar("S", bound=HttpServiceSettings)
+
+
+def run_service(service: str, settings_type: type[S], create_app: Callable[..., FastAPI]) -> int:
+    """The ``main()`` of ``python -m <service>``: load settings, build the app, serve it; a bad setting or
+    a busy port is one line on stderr and its exit code, never a traceback."""
+    try:
+        check_environment()
+        spine = load_settings(SpineSettings)
+        configure_logging(spine.log_level)
+        settings = load_settings(settings_type)
+        kafka = load_settings(KafkaSettings)
+        app = create_app(settings, spine=spine, kafka=kafka)
+        serve(app, host=settings.host, port=settings.port or spine.port(service), service=service)
+    except SpineError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    return 0
+
+
 __all__ = [
     "AUTH_RULES",
     "BODY_TOO_LARGE",
@@ -290,5 +320,6 @@ __all__ = [
     "error_body",
     "install_common",
     "role_guard",
+    "run_service",
     "serve",
 ]
