@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 GROUP = "spine-lineage"
 DLQ = dlq_topic(LINEAGE)
-BATCH = 500
+BATCH = 2000
 STALE_AFTER_S = 30.0
 TOPIC_CHECK_S = 2.0
 

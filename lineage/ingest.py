@@ -208,11 +208,12 @@ def map_event(event: dict[str, Any]) -> EventRows:
     column_edges = [edge for entry in entries[1] for edge in _column_edges(entry)]
     namespaces = {k.namespace for k in datasets} | ({job.namespace} if job else set())
     namespaces |= {e.source.namespace for e in column_edges}
+    payload = canonical_json(event)
     return EventRows(
-        event_id=event_id(event),
+        event_id=hashlib.sha256(payload.encode("utf-8")).hexdigest(),  # = event_id(event)
         event_time=when,
         event_type=_text(event.get("eventType")),
-        payload=canonical_json(event),
+        payload=payload,
         run_id=str(run["runId"]).lower() if run.get("runId") else None,
         job=job,
         job_facets=_dict(job_entry.get("facets")),

@@ -7,6 +7,11 @@ problem rather than "matches none of three"); each facet is then checked against
 found by the file named in its ``_schemaURL`` (any version) or else by its standard key. The spine's own
 facets (``spine_residency``, ``spine_governance``) are checked against their schemas in ``schemas/lineage``;
 facets nobody here defines need only the base facet fields.
+
+Validation is the most expensive step of ingest, so each event is first checked by jsonschema-rs (compiled
+validators for the same schemas, the same three formats, no other format and no network); only an event it
+rejects goes through the Python ``jsonschema`` validators, which name each problem and its path. The two
+are kept in agreement by the tests, which run both over every event they build.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
@@ -62,6 +68,35 @@ _formats.checks("uuid", raises=ValueError)(_is_uuid)
 _formats.checks("date-time", raises=ValueError)(_is_date_time)
 _formats.checks("uri")(_is_uri)
 
+_CHECKS = {"uuid": _is_uuid, "date-time": _is_date_time, "uri": _is_uri}
+
+
+def _as_predicate(check: Any) -> Any:
+    def predicate(value: str) -> bool:
+        try:
+            return bool(check(value))
+        except ValueError:
+            return False
+
+    return predicate
+
+
+def _always(value: str) -> bool:
+    return True
+
+
+def _formats_used(schema: Any) -> set[str]:
+    if isinstance(schema, list):
+        return set().union(*map(_formats_used, schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    found = {schema["format"]} if isinstance(schema.get("format"), str) else set()
+    return found.union(*map(_formats_used, schema.values()))
+
+
+def _offline(uri: str) -> Any:
+    raise ValueError(f"{uri} is not shipped with the spec; lineage validation never fetches schemas")
+
 
 class _Spec:
     """The spec's schemas, loaded once: the event validators and one validator per facet schema."""
@@ -70,6 +105,7 @@ class _Spec:
         core = json.loads((SPEC_DIR / "OpenLineage.json").read_text(encoding="utf-8"))
         self.core_id: str = core["$id"]
         resources = [(self.core_id, Resource.from_contents(core))]
+        contents_by_id: dict[str, Any] = {self.core_id: core}
         self.facet_ids: dict[str, str] = {}  # file stem -> $id
         self.by_key: dict[tuple[str, str], str] = {}  # (facet kind, key) -> file stem
         for path in sorted([*(SPEC_DIR / "facets").glob("*.json"), *SPINE_FACETS_DIR.glob("*.json")]):
@@ -77,6 +113,7 @@ class _Spec:
             if path.stem not in contents.get("$defs", {}):
                 continue  # not a facet definition (e.g. the LineageFacet envelope)
             resources.append((contents["$id"], Resource.from_contents(contents)))
+            contents_by_id[contents["$id"]] = contents
             self.facet_ids[path.stem] = contents["$id"]
             kind = next((k for k in _FACET_KINDS if path.stem.endswith(k)), None)
             for key in contents.get("properties", {}):
@@ -93,6 +130,21 @@ class _Spec:
             stem: self._validator({"$ref": f"{schema_id}#/$defs/{stem}"})
             for stem, schema_id in self.facet_ids.items()
         }
+        # The fast first pass: the same schemas compiled by jsonschema-rs, checking exactly the formats
+        # the Python validators check (every other format the schemas name is accepted, as there).
+        formats = {name: _always for name in _formats_used(list(contents_by_id.values()))}
+        formats.update({name: _as_predicate(check) for name, check in _CHECKS.items()})
+        fast_registry = jsonschema_rs.Registry(list(contents_by_id.items()), retriever=_offline)
+
+        def fast(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+            return jsonschema_rs.Draft202012Validator(
+                schema, formats=formats, validate_formats=True, registry=fast_registry, retriever=_offline
+            )
+
+        self.fast_events = {name: fast(_inline(core["$defs"][name], core["$defs"])) for name in self.events}
+        self.fast_facets = {
+            stem: fast({"$ref": f"{schema_id}#/$defs/{stem}"}) for stem, schema_id in self.facet_ids.items()
+        }
 
     def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
         return Draft202012Validator(schema, registry=self.registry, format_checker=_formats)
@@ -104,6 +156,16 @@ class _Spec:
             if stem in self.facets:
                 return stem
         return self.by_key.get((kind, key))
+
+    def is_valid(self, event: dict[str, Any]) -> bool:
+        """The fast verdict: True when the event and each of its known facets pass their schemas."""
+        if not self.fast_events[event_kind(event)].is_valid(event):
+            return False
+        for _path, kind, key, facet in _facets(event):
+            stem = self.facet_schema(kind, key, facet)
+            if stem is not None and not self.fast_facets[stem].is_valid(facet):
+                return False
+        return True
 
 
 def _inline(schema: Any, defs: dict[str, Any]) -> Any:
@@ -151,6 +213,15 @@ def validate_event(event: Any) -> list[Problem]:
     """Every problem with ``event`` (at most :data:`MAX_PROBLEMS`), sorted by JSON path."""
     if not isinstance(event, dict):
         return [Problem("$", LineageErrorCode.INVALID_EVENT, "an OpenLineage event must be a JSON object")]
+    spec = _spec()
+    if spec.is_valid(event):
+        return []
+    return full_problems(event)
+
+
+def full_problems(event: dict[str, Any]) -> list[Problem]:
+    """Every problem the Python validators find, with paths (:func:`validate_event` without its fast
+    first pass; the tests compare the two)."""
     spec = _spec()
     problems = [p for e in spec.events[event_kind(event)].iter_errors(event) for p in _problems(e, ())]
     for path, kind, key, facet in _facets(event):
@@ -234,4 +305,4 @@ def _short_message(error: ValidationError) -> str:
     return message if len(message) <= 200 else message[:199] + "…"
 
 
-__all__ = ["EVENT_TYPES", "SPEC_DIR", "event_kind", "json_path", "validate_event"]
+__all__ = ["EVENT_TYPES", "SPEC_DIR", "event_kind", "full_problems", "json_path", "validate_event"]

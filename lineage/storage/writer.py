@@ -71,28 +71,29 @@ def write_events(conn: Connection, batch: Sequence[EventRows]) -> WriteResult:
     unique = list({rows.event_id: rows for rows in batch}.values())
     received = now()
     new_ids: set[str] = set()
+    # One statement, executed with many parameter sets, so SQLAlchemy compiles it once and caches it
+    # (its "insertmanyvalues" batches the rows and collects RETURNING); a multi-VALUES insert built per
+    # chunk would be compiled afresh every time.
+    stmt = (
+        _insert(conn, t.events)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(t.events.c.event_id)
+    )
     for chunk in _chunks(unique):
-        stmt = (
-            _insert(conn, t.events)
-            .values(
-                [
-                    {
-                        "event_id": r.event_id,
-                        "event_time": r.event_time,
-                        "event_type": r.event_type,
-                        "run_id": r.run_id,
-                        "job_namespace": r.job.namespace if r.job else None,
-                        "job_name": r.job.name if r.job else None,
-                        "received_at": received,
-                        "payload": r.payload,
-                    }
-                    for r in chunk
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(t.events.c.event_id)
-        )
-        new_ids |= set(conn.execute(stmt).scalars())
+        params = [
+            {
+                "event_id": r.event_id,
+                "event_time": r.event_time,
+                "event_type": r.event_type,
+                "run_id": r.run_id,
+                "job_namespace": r.job.namespace if r.job else None,
+                "job_name": r.job.name if r.job else None,
+                "received_at": received,
+                "payload": r.payload,
+            }
+            for r in chunk
+        ]
+        new_ids |= set(conn.execute(stmt, params).scalars())
     fresh = sorted((r for r in unique if r.event_id in new_ids), key=lambda r: r.event_time)
     if fresh:
         _namespaces(conn, fresh)

@@ -3,9 +3,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from lineage.errors import LineageErrorCode
-from lineage.validate import json_path, validate_event
+import pytest
+
+from lineage import validate
+from lineage.errors import LineageErrorCode, Problem
+from lineage.validate import json_path
 from tests.unit.lineage.events import dataset, facet, run_event, schema_facet, tags_facet
+
+
+def validate_event(event: Any) -> list[Problem]:
+    """``lineage.validate.validate_event``, checked against the Python validators alone: the fast
+    jsonschema-rs pass must give the same verdict as they do."""
+    problems = validate.validate_event(event)
+    if isinstance(event, dict):
+        full = validate.full_problems(event)
+        assert problems == full
+        assert validate._spec().is_valid(event) == (full == [])
+    return problems
 
 
 def _event() -> dict[str, Any]:
@@ -111,3 +125,69 @@ def test_problems_do_not_change_the_event() -> None:
 
 def test_json_path_quotes_keys_that_are_not_identifiers() -> None:
     assert json_path(["inputs", 0, "facets", "my-facet"]) == '$.inputs[0].facets["my-facet"]'
+
+
+def _spine_facets_event() -> dict[str, Any]:
+    event = _event()
+    event["run"]["facets"]["spine_residency"] = {
+        "_producer": "https://example.com",
+        "_schemaURL": "https://example.com/spine/SpineResidencyRunFacet.json",
+        "decisions": [
+            {
+                "decision_id": "d-1",
+                "outcome": "allow_with_redaction",
+                "dataset": "sales.orders",
+                "source_region": "eu-west",
+                "destination_region": None,
+                "redacted_fields": [{"field": "email", "action": "mask"}],
+                "policy_version": "3",
+            }
+        ],
+    }
+    event["outputs"][0]["facets"]["columnLineage"] = facet(
+        "ColumnLineageDatasetFacet",
+        fields={"email": {"inputFields": [{"namespace": "kafka://spine", "name": "in", "field": "email"}]}},
+    )
+    return event
+
+
+def _mutations(value: Any, path: tuple[Any, ...] = ()) -> Any:
+    """(path, replacement or None for "delete") for every place in ``value``: each key deleted and each
+    value replaced by values of other JSON types and by strings that break formats."""
+    replacements: list[Any] = [None, 7, 1.5, True, "x", "not-a-uuid", "2026-11-01", [], {}, [1], {"a": 1}]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), "<delete>"
+            for other in replacements:
+                if other != item:
+                    yield (*path, key), other
+            yield from _mutations(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _mutations(item, (*path, index))
+
+
+def _apply(event: dict[str, Any], path: tuple[Any, ...], replacement: Any) -> dict[str, Any]:
+    out = copy.deepcopy(event)
+    target: Any = out
+    for part in path[:-1]:
+        target = target[part]
+    if replacement == "<delete>":
+        del target[path[-1]]
+    else:
+        target[path[-1]] = replacement
+    return out
+
+
+@pytest.mark.parametrize("build", [_event, _spine_facets_event])
+def test_the_fast_pass_agrees_with_the_python_validators_on_every_mutation(build: Any) -> None:
+    event = build()
+    assert validate_event(event) == []
+    checked = invalid = 0
+    for path, replacement in _mutations(event):
+        mutated = _apply(event, path, replacement)
+        if validate_event(mutated):
+            invalid += 1
+        checked += 1
+    assert checked > 300
+    assert invalid > checked // 3  # the mutations really exercise rejections, not only acceptances
