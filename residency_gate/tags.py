@@ -27,15 +27,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeGuard
-from urllib.parse import quote
-
-import httpx
+from types import TracebackType
+from typing import Any, Self, TypeGuard
 
 from residency_gate.errors import ResidencyError
 from residency_gate.evaluate import MAX_SCHEMA_VERSION, FieldTag, Route, SchemaRef
 from residency_gate.policy.model import Policy
-from spine.httpclient import OwnsHttpClient
+from spine.registry_client import RegistryClient, RegistryClientError, RegistryUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +184,9 @@ def _ask(lookup: Lookup | None, ref: SchemaRef) -> SchemaTags | TagLookupError:
         return exc
 
 
-def _registry_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200] or response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])[:200]
-    return response.text[:200]
-
-
-class RegistryTags(OwnsHttpClient):
-    """Reads tagged fields from the registry at ``url``; thread-safe; raises only ``TagLookupError``.
+class RegistryTags:
+    """Reads tagged fields from the registry at ``url`` through the spine's registry client; thread-safe;
+    raises only ``TagLookupError``.
 
     Numbered versions are trusted for ``version_ttl`` seconds and ``latest`` for ``latest_ttl``; an entry
     whose id differs from the one a reference states is read again (see the module docstring)."""
@@ -212,7 +201,7 @@ class RegistryTags(OwnsHttpClient):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._registry = RegistryClient(self.url, timeout=timeout)
         self._latest_ttl = latest_ttl
         self._version_ttl = version_ttl
         self._clock = clock
@@ -258,24 +247,27 @@ class RegistryTags(OwnsHttpClient):
             return entry[1]
 
     def _fetch(self, ref: SchemaRef) -> Any:
-        path = f"/schemas/{quote(ref.subject, safe='')}/versions/{ref.version}/tags"
         try:
-            response = self._http.get(path)
-        except httpx.HTTPError as exc:
-            detail = str(exc) or "no detail"
-            raise TagLookupError(
-                ref, f"registry unreachable at {self.url}: {type(exc).__name__}: {detail}"
-            ) from exc
-        if response.status_code == 404:
-            raise TagLookupError(ref, f"not found in the registry ({_registry_message(response)})")
-        if response.status_code >= 400:
-            raise TagLookupError(
-                ref, f"registry answered HTTP {response.status_code}: {_registry_message(response)}"
-            )
-        try:
-            return response.json()
-        except ValueError:
-            raise TagLookupError(ref, "bad registry answer: not JSON") from None
+            return self._registry.field_tags(ref.subject, ref.version)
+        except RegistryUnavailableError as exc:
+            raise TagLookupError(ref, exc.problem) from exc
+        except RegistryClientError as exc:
+            if exc.status == 404:
+                raise TagLookupError(ref, f"not found in the registry ({exc.problem})") from exc
+            if exc.status < 400:
+                raise TagLookupError(ref, exc.problem) from exc
+            raise TagLookupError(ref, f"registry answered HTTP {exc.status}: {exc.problem}") from exc
+
+    def close(self) -> None:
+        self._registry.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 __all__ = [

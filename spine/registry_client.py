@@ -1,9 +1,12 @@
 """The one typed client of the spine's schema registry: subjects, versions (with semver, governed topic and
-field tags) and schemas by id, plus confluent-kafka's own ``SchemaRegistryClient`` for its serializers.
+field tags), a version's tagged fields, and schemas by id, plus confluent-kafka's own
+``SchemaRegistryClient`` for its serializers.
 
 Confluent's API answers through confluent-kafka's client; the spine API (semver, topic, tags) through httpx
 with the same bearer token. Registry errors become :class:`RegistryClientError` (``error_code`` the
-registry's) or :class:`UnavailableError`. Needs ``confluent-kafka[schemaregistry]`` (the ``governed`` extra).
+registry's) or :class:`UnavailableError`. The spine API needs only httpx (the residency gate reads tags
+with it); the Confluent API and Protobuf classes need ``confluent-kafka[schemaregistry]`` (the ``governed``
+extra), imported when first used.
 """
 
 from __future__ import annotations
@@ -11,17 +14,18 @@ from __future__ import annotations
 import base64
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError
-from google.protobuf import descriptor_pb2, descriptor_pool, message
-from google.protobuf.message_factory import GetMessageClass
 
 from spine.errors import SpineError, UnavailableError
 from spine.httpclient import OwnsHttpClient
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+    from google.protobuf import message
 
 SUBJECT_NOT_FOUND = 40401
 VERSION_NOT_FOUND = 40402
@@ -29,16 +33,22 @@ SCHEMA_NOT_FOUND = 40403
 
 
 class RegistryClientError(SpineError):
-    """The registry refused a request; ``error_code`` is its (Confluent-compatible) code."""
+    """The registry refused a request; ``error_code`` is its (Confluent-compatible) code, ``problem`` the
+    message without the request it was about."""
 
-    def __init__(self, message: str, *, error_code: int = 0, status: int = 0) -> None:
+    def __init__(self, message: str, *, error_code: int = 0, status: int = 0, problem: str = "") -> None:
         super().__init__(message)
         self.error_code = error_code
         self.status = status
+        self.problem = problem or message
 
 
 class RegistryUnavailableError(UnavailableError):
-    """The registry could not be reached or answered 5xx."""
+    """The registry could not be reached or answered 5xx; ``problem`` as in :class:`RegistryClientError`."""
+
+    def __init__(self, message: str, *, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +97,29 @@ class RegistryClient(OwnsHttpClient):
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self._token = token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
-        self.confluent = SchemaRegistryClient(confluent_config(self.url, token))
+        self._confluent: SchemaRegistryClient | None = None
         self._lock = threading.Lock()
+        self._confluent_lock = threading.Lock()
         self._subjects_of_id: dict[int, frozenset[str]] = {}
         self._proto_classes: dict[int, type[message.Message]] = {}
 
+    @property
+    def confluent(self) -> SchemaRegistryClient:
+        """confluent-kafka's client for the same registry and token (made when first asked for)."""
+        with self._confluent_lock:
+            if self._confluent is None:
+                from confluent_kafka.schema_registry import SchemaRegistryClient
+
+                self._confluent = SchemaRegistryClient(confluent_config(self.url, self._token))
+            return self._confluent
+
     def close(self) -> None:
         super().close()
-        self.confluent.close()
+        if self._confluent is not None:
+            self._confluent.close()
 
     # --- spine API ---------------------------------------------------------------------------------------
 
@@ -112,6 +135,12 @@ class RegistryClient(OwnsHttpClient):
         rows = self._get(f"/schemas/{quote(subject, safe='')}/versions", f"subject {subject}")
         return [self.version(subject, int(row["version"])) for row in rows]
 
+    def field_tags(self, subject: str, version: int | str) -> Any:
+        """The registry's answer for a version's tagged fields (``version`` a number or ``latest``), as
+        JSON: ``{"subject", "version", "id", "fields": [{"path", "tags"}]}``. The caller checks it."""
+        path = f"/schemas/{quote(subject, safe='')}/versions/{version}/tags"
+        return self._get(path, f"field tags of subject {subject} version {version}")
+
     def latest_in_major(self, subject: str, major: int) -> SubjectVersion:
         found = [v for v in self.versions(subject) if v.major == major]
         if not found:
@@ -123,6 +152,8 @@ class RegistryClient(OwnsHttpClient):
     # --- Confluent API -----------------------------------------------------------------------------------
 
     def subjects(self) -> list[str]:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
         try:
             return list(self.confluent.get_subjects())
         except SchemaRegistryError as exc:
@@ -132,6 +163,8 @@ class RegistryClient(OwnsHttpClient):
 
     def subjects_of(self, schema_id: int) -> frozenset[str]:
         """The subjects that registered schema ``schema_id`` (cached: an id never changes its schema)."""
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
         known = self._subjects_of_id.get(schema_id)
         if known is not None:
             return known
@@ -146,6 +179,9 @@ class RegistryClient(OwnsHttpClient):
 
     def protobuf_class(self, schema_id: int) -> type[message.Message]:
         """The generated class of the first message of Protobuf schema ``schema_id`` (from its descriptor)."""
+        from google.protobuf import descriptor_pb2, descriptor_pool
+        from google.protobuf.message_factory import GetMessageClass
+
         with self._lock:
             cls = self._proto_classes.get(schema_id)
             if cls is not None:
@@ -174,17 +210,28 @@ class RegistryClient(OwnsHttpClient):
         try:
             response = self._http.get(path)
         except httpx.HTTPError as exc:
-            raise RegistryUnavailableError(f"registry unreachable at {self.url}: {exc}") from exc
-        if response.status_code >= 500:
-            raise RegistryUnavailableError(f"{what}: registry failed with HTTP {response.status_code}")
+            problem = f"registry unreachable at {self.url}: {type(exc).__name__}: {exc or 'no detail'}"
+            raise RegistryUnavailableError(problem) from exc
         try:
             body = response.json()
         except ValueError:
-            body = {"message": response.text[:200]}
+            body = None
+        text = body.get("message") if isinstance(body, dict) else None
+        detail = str(text)[:200] if isinstance(text, str) else (response.text[:200] or response.reason_phrase)
+        if response.status_code >= 500:
+            problem = f"registry failed with HTTP {response.status_code}: {detail}"
+            raise RegistryUnavailableError(f"{what}: {problem}", problem=problem)
         if response.status_code >= 400:
-            code = int(body.get("error_code", 0)) if isinstance(body, dict) else 0
-            text = body.get("message", "") if isinstance(body, dict) else str(body)
-            raise RegistryClientError(f"{what}: {text}", error_code=code, status=response.status_code)
+            code = body.get("error_code", 0) if isinstance(body, dict) else 0
+            raise RegistryClientError(
+                f"{what}: {detail}",
+                error_code=code if isinstance(code, int) else 0,
+                status=response.status_code,
+                problem=detail,
+            )
+        if body is None:
+            problem = "bad registry answer: not JSON"
+            raise RegistryClientError(f"{what}: {problem}", status=response.status_code, problem=problem)
         return body
 
 
