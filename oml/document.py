@@ -16,6 +16,8 @@ import yaml
 from oml.errors import Issue, OmlCode
 
 Path = tuple[str | int, ...]
+# libyaml's composer when PyYAML was built with it (about 10x faster, same nodes and marks).
+COMPOSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def render_path(path: Sequence[str | int]) -> str:
@@ -50,7 +52,7 @@ class Document:
 def load_document(text: str) -> tuple[Document | None, list[Issue]]:
     """Parse ``text``; on a syntax error return no document and the one issue naming its line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + 1

@@ -45,6 +45,7 @@ class Step:
     upstream: str | None
     connection: ResolvedConnection | None
     line: int | None
+    index: int  # position in the file's steps list, for paths like steps[2].config
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +297,7 @@ def _step(ctx: _Context, i: int, raw: Any, ids: Mapping[str, int]) -> Step | Non
     if len(ctx.issues) > before:
         return None
     body = {k: v for k, v in config.items() if k != "connection"}
-    return Step(str(sid), spec.name, str(mode), body, upstream, connection, ctx.doc.line(at))
+    return Step(str(sid), spec.name, str(mode), body, upstream, connection, ctx.doc.line(at), i)
 
 
 def _upstream(
