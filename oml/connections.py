@@ -11,7 +11,7 @@ The file (YAML)::
 
 A field is taken from the first of these that has it (the crash course's precedence): the step's inline
 ``connection`` mapping; the alias it names (``"@sql.analytics"``, or ``from:`` inside an inline mapping);
-the family's ``default: true`` entry when no alias is named; the environment (``SPINE_OML_<FAMILY>_<FIELD>``).
+the family's ``default: true`` entry when no alias is named; the environment (``OML_<FAMILY>_<FIELD>``).
 Secrets (fields named like password/secret/token/api_key, and a URL's password) are never inline in a
 pipeline and never literal in the connections file: only ``${ENV}`` references, resolved at run time.
 Resolution here is pure: the environment is passed in.
@@ -252,7 +252,7 @@ def resolve(
         alias = connections.defaults[family]
         named = connections.entries[family][alias]
         origin_of_named = "default"
-    prefix = f"SPINE_OML_{family.upper()}_"
+    prefix = f"OML_{family.upper()}_"
     environment = {k.removeprefix(prefix).lower(): v for k, v in sorted(env.items()) if k.startswith(prefix)}
     fields: dict[str, Any] = {}
     origins: dict[str, str] = {}

@@ -354,7 +354,7 @@ def test_connections_file_problems(text: str, code: OmlCode) -> None:
 
 
 def test_connection_precedence_inline_alias_default_environment() -> None:
-    env = {**ENV, "SPINE_OML_SQL_URL": "sqlite:///env.db", "SPINE_OML_SQL_SCHEMA": "env_schema"}
+    env = {**ENV, "OML_SQL_URL": "sqlite:///env.db", "OML_SQL_SCHEMA": "env_schema"}
     connections, _ = parse_connections(
         "connections:\n  kafka:\n    local: {default: true, bootstrap: b}\n"
         "  sql:\n    d: {default: true, url: 'sqlite:///default.db', pool: 2}\n"
