@@ -213,3 +213,160 @@ def components_cmd(
 
 
 __all__ = ["app"]
+
+
+def _services(pipeline: Pipeline) -> Any:
+    import os
+
+    from cli.service import default_bootstrap, default_token, default_url
+    from oml.runtime.runner import Services
+    from residency_gate.client import GateClient
+    from spine.registry_client import RegistryClient
+    from spine.settings import KafkaSettings, load_settings
+
+    fields: dict[str, Any] = {}
+    for step in pipeline.steps:
+        if step.connection is not None and step.connection.family == "kafka":
+            fields = step.connection.values(os.environ)
+            break
+    token = fields.get("token") or default_token()
+    kafka = load_settings(KafkaSettings, bootstrap=fields.get("bootstrap") or default_bootstrap())
+    gate = GateClient(fields.get("gate_url") or default_url("residency-gate", "SPINE_RESIDENCY_URL"), token)
+    registry = RegistryClient(
+        fields.get("registry_url") or default_url("registry", "SPINE_REGISTRY_URL"), token
+    )
+    return Services(kafka, registry, gate)
+
+
+def _home() -> Path:
+    from spine.settings import SpineSettings, load_settings
+
+    return load_settings(SpineSettings).home
+
+
+@app.command("run")
+@handle_errors
+@needs_extra("oml", "pipeline run")
+def run_cmd(
+    file: Path = typer.Argument(..., help="OML pipeline (YAML)."),
+    connections: Path | None = typer.Option(None, "--connections", help=CONNECTIONS_HELP),
+    param: list[str] | None = typer.Option(None, "--param", help=PARAM_HELP),
+    max_records: int | None = typer.Option(
+        None, "--max-records", min=1, help="Stop after this many records."
+    ),
+    idle_timeout: float | None = typer.Option(
+        None, "--idle-timeout", min=0.1, help="Stop after this many seconds without a record."
+    ),
+    run_id: str | None = typer.Option(None, "--run-id", help="Name the run (default: time-name-random)."),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress", help="Show records/s per step while running."
+    ),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Compile against the running gate and registry, then run the pipeline as a consumer-group member
+    until stopped (SIGTERM/Ctrl-C, ``spine pipeline stop``), --max-records or --idle-timeout."""
+    import os
+    import signal
+
+    from oml.compile import compile_pipeline
+    from oml.context import LiveContext
+    from oml.errors import OmlInvalidError, RouteDeniedError
+    from oml.runtime.runner import PipelineRunner
+
+    pipeline = _load(file, connections, param, as_json)
+    services = _services(pipeline)
+    try:
+        compiled = compile_pipeline(pipeline, LiveContext(services.gate, services.registry), source=str(file))
+    except RouteDeniedError as exc:
+        _issues_out(exc.source, exc.issues, as_json, ExitCode.REFUSED, "compiled")
+        raise
+    except OmlInvalidError as exc:
+        _issues_out(exc.source, exc.issues, as_json, ExitCode.USAGE, "compiled")
+        raise
+    runner = PipelineRunner(pipeline, compiled, services, home=_home(), env=os.environ, run_id=run_id)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: runner.stop())
+    if not as_json:
+        console.print(f"run {runner.run_id}: {escape(str(runner.log.dir))}")
+    show = _progress_display() if progress and not as_json else None
+    try:
+        summary = runner.run(max_records=max_records, idle_timeout_s=idle_timeout, progress=show)
+    finally:
+        if show is not None:
+            show.close()
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(
+            f"run {summary['run_id']} {summary['state']}: {summary['read']} read, "
+            f"{summary['dead_lettered']} dead-lettered"
+        )
+
+
+class _ProgressDisplay:
+    """records/s per step and the DLQ count, redrawn after every batch."""
+
+    def __init__(self) -> None:
+        from rich.live import Live
+
+        self._live = Live(console=err_console, refresh_per_second=4, transient=True)
+        self._live.start()
+
+    def __call__(self, snapshot: Any) -> None:
+        from rich.table import Table
+
+        table = Table(title=f"DLQ {snapshot['dead_lettered']}", title_justify="left")
+        for column in ("step", "rows in", "rows out", "records/s"):
+            table.add_column(column)
+        for step, s in snapshot["steps"].items():
+            table.add_row(step, str(s["rows_in"]), str(s["rows_out"]), f"{s['rate']:.0f}")
+        self._live.update(table)
+
+    def close(self) -> None:
+        self._live.stop()
+
+
+def _progress_display() -> _ProgressDisplay | None:
+    return _ProgressDisplay() if err_console.is_terminal else None
+
+
+@app.command("stop")
+@handle_errors
+@needs_extra("oml", "pipeline stop")
+def stop_cmd(
+    run_id: str = typer.Argument(..., help="Run id (see spine pipeline list), or 'last'."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the run to finish."),
+) -> None:
+    """Ask a running pipeline to finish its batch, commit and stop (SIGTERM to its process)."""
+    import os
+    import signal
+
+    from oml.runlog import find_run, wait_for_status
+    from spine.errors import ConfigError
+
+    run = find_run(_home(), run_id)
+    if run.status.get("state") not in {"starting", "running"}:
+        raise ConfigError(f"run {run.run_id} is not running (state {run.status.get('state')})")
+    os.kill(int(run.status["pid"]), signal.SIGTERM)
+    status = wait_for_status(run.dir, {"stopped", "completed", "failed"}, timeout)
+    if status is None:
+        from spine.errors import UnavailableError
+
+        raise UnavailableError(f"run {run.run_id} did not stop within {timeout:.0f}s")
+    console.print(f"run {run.run_id} {status['state']}")
+
+
+@app.command("list")
+@handle_errors
+@needs_extra("oml", "pipeline list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Pipeline runs under $SPINE_HOME/runs, newest first."""
+    from oml.runlog import list_runs
+
+    runs = list_runs(_home())
+    if as_json:
+        print_json([dict(r.status) for r in runs])
+        return
+    rows = [(r.run_id, r.status.get("pipeline"), r.status.get("state"), r.status.get("read"),
+             r.status.get("dead_lettered"), r.status.get("updated")) for r in runs]  # fmt: skip
+    print_table("pipeline runs", ("run", "pipeline", "state", "read", "dlq", "updated"), rows)

@@ -20,7 +20,7 @@ OFFLINE = [
     "--schema",
     f"sales.orders-value={EXAMPLES / 'schemas' / 'order.avsc'}",
     "--schema",
-    f"analytics.paid_orders-value={EXAMPLES / 'schemas' / 'order.avsc'}",
+    f"analytics.paid_orders-value={EXAMPLES / 'schemas' / 'paid-order.avsc'}",
 ]
 
 

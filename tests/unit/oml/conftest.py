@@ -31,7 +31,7 @@ def context() -> StaticContext:
     policy = load_policy_file(EXAMPLES / "residency" / "matrix.yaml")
     orders = version_of(EXAMPLES / "schemas" / "order.avsc", "sales.orders-value", "sales.orders.v1")
     paid = version_of(
-        EXAMPLES / "schemas" / "order.avsc",
+        EXAMPLES / "schemas" / "paid-order.avsc",
         "analytics.paid_orders-value",
         "analytics.paid_orders.v1",
         schema_id=7,
