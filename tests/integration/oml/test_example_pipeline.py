@@ -32,7 +32,7 @@ from spine.governed.topics import governed_topic_specs
 from spine.headers import DlqHeaders
 from spine.kafka import Admin, read_topic
 from spine.settings import KafkaSettings
-from spine.topics import dlq_topic
+from spine.topics import LINEAGE, dlq_topic
 from tests.integration.spine.governed.conftest import GovernedSpine, governed_spine
 
 pytestmark = pytest.mark.integration
@@ -224,6 +224,18 @@ def test_run_logs_lineage_and_bundle_hold_no_secret(setup: Setup) -> None:
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert process.returncode == 0, process.stderr
+    lineage = [json.loads(m.value() or b"{}") for m in read_topic(setup.spine.kafka, LINEAGE)]
+    ours = [e for e in lineage if e["run"]["runId"] == status["lineage_run_id"]]
+    # The spool relays at least once: an event may arrive twice, with the same time.
+    states = sorted({(e["eventTime"], e["eventType"]) for e in ours})
+    assert [state for _, state in states] == ["START", "RUNNING", "COMPLETE"]
+    assert ours[0]["job"]["name"] == "pipeline.orders-analytics"
+    assert [i["name"] for i in ours[-1]["inputs"]] == [setup.source_topic]
+    outputs = {o["name"]: o for o in ours[-1]["outputs"]}
+    assert set(outputs) == {setup.output_topic, "paid_orders"}
+    columns = outputs["paid_orders"]["facets"]["columnLineage"]["fields"]
+    assert [f["field"] for f in columns["amount_eur"]["inputFields"]] == ["amount_cents"]
+    assert "customer_email" not in columns
     bundle = (setup.pipeline.parent / "bundle.txt").read_text()
     assert "## Event timeline" in bundle
     assert "## Metrics summary" in bundle
@@ -253,3 +265,27 @@ def test_killed_mid_run_and_restarted_the_table_holds_each_record_once(setup: Se
     assert table == sorted(expected.values(), key=lambda r: r["order_id"])
     written = _topic(setup)
     assert {r["order_id"] for r in written} == set(expected)  # at least once: every record, maybe twice
+
+
+def test_stop_ends_a_running_pipeline_after_its_batch(setup: Setup) -> None:
+    _produce(setup, _orders(1, 20))
+    process = _spine(setup, "run", str(setup.pipeline), "--run-id", "to-stop", "--no-progress")
+    status_file = Path(setup.env["SPINE_HOME"]) / "runs" / "to-stop" / "status.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        status_file.is_file() and json.loads(status_file.read_text())["state"] == "running"
+    ):
+        time.sleep(0.05)
+    stopped = subprocess.run(
+        [sys.executable, "-m", "cli", "pipeline", "stop", "to-stop"],
+        cwd=setup.pipeline.parent, env=setup.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped" in stopped.stdout
+    process.communicate(timeout=30)
+    assert process.returncode == 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "cli", "pipeline", "list", "--json"], cwd=setup.pipeline.parent, env=setup.env,
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert [(r["run_id"], r["state"]) for r in json.loads(listed.stdout)] == [("to-stop", "stopped")]
