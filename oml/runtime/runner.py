@@ -90,6 +90,7 @@ class PipelineRunner:
         self.read = 0
         self._buffer: list[Row] = []
         self._started = time.monotonic()
+        self.first_record_at: float | None = None  # monotonic time the first record arrived
 
     def stop(self) -> None:
         """Ask the run to finish after the batch in hand (safe from a signal handler)."""
@@ -184,6 +185,8 @@ class PipelineRunner:
             log.event("run.running", group=group)
 
             def handle(record: GovernedRecord) -> None:
+                if self.first_record_at is None:
+                    self.first_record_at = time.monotonic()
                 value = redactor(record.value) if redactor else record.value
                 self._buffer.append(Row(value, record.key, record.timestamp_ms, record))
 
