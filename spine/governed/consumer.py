@@ -28,7 +28,7 @@ from spine.governed.dlq import DlqWriter, now_ms
 from spine.governed.errors import AccessDenied, NotGovernedError, UndecodableRecordError
 from spine.governed.lineage import JOB_NAMESPACE, GovernedRun
 from spine.governed.topics import subject_base
-from spine.headers import SpineHeaders
+from spine.headers import HeaderInput, SpineHeaders
 from spine.kafka import Consumer, Producer
 from spine.kafka.config import ConfigValue
 from spine.redaction import Redactor
@@ -72,6 +72,22 @@ class GovernedRecord:
     @property
     def offset(self) -> int:
         return self._message.offset() or 0
+
+    @property
+    def raw_value(self) -> bytes | None:
+        """The record's bytes as they are on the topic (what a dead letter keeps untouched)."""
+        value = self._message.value()
+        return value.encode() if isinstance(value, str) else value
+
+    @property
+    def kafka_headers(self) -> HeaderInput:
+        """The record's headers as they are on the topic."""
+        return self._message.headers()
+
+    @property
+    def timestamp_ms(self) -> int:
+        """The record's Kafka timestamp (create or log-append time), in ms."""
+        return int(self._message.timestamp()[1])
 
     @property
     def headers(self) -> SpineHeaders:
@@ -223,10 +239,17 @@ class GovernedConsumer:
         self._check()
 
     def run(
-        self, handler: Handler, *, max_records: int | None = None, idle_timeout_s: float | None = None
+        self,
+        handler: Handler,
+        *,
+        max_records: int | None = None,
+        idle_timeout_s: float | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> int:
         """Deliver records until :meth:`stop`, ``max_records`` delivered, or ``idle_timeout_s`` without any.
 
+        ``before_commit`` runs after each batch was handled and before its offsets are committed (a handler
+        that buffers writes makes them durable there; if it raises, nothing of the batch is committed).
         Raises :class:`AccessDenied` when a re-check denies the route (what was handled is committed).
         """
         if self._consumer is None:
@@ -247,7 +270,7 @@ class GovernedConsumer:
                         break
                     continue
                 idle_since = time.monotonic()
-                self._process(batch, handler)
+                self._process(batch, handler, before_commit)
         except BaseException:
             failed = True
             raise
@@ -259,7 +282,9 @@ class GovernedConsumer:
                 self._run = None
         return self.stats.delivered - delivered_before
 
-    def _process(self, batch: list[Message], handler: Handler) -> None:
+    def _process(
+        self, batch: list[Message], handler: Handler, before_commit: Callable[[], None] | None = None
+    ) -> None:
         assert self._consumer is not None
         dead = 0
         topic = self.topic
@@ -280,6 +305,8 @@ class GovernedConsumer:
         if dead:
             assert self._producer is not None
             self._producer.flush()  # dead letters are durable before their offsets are committed
+        if before_commit is not None:
+            before_commit()
         self._consumer.commit(batch)
 
     def _handle(self, handler: Handler, record: GovernedRecord, msg: Message) -> bool:

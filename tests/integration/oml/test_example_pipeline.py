@@ -1,0 +1,291 @@
+"""The example pipeline end to end: real broker (Tansu), registry, residency gate, SQLite table.
+
+Orders are produced to a governed topic; ``spine pipeline run`` (a subprocess, as a user runs it) filters,
+drops the PII the gate drops for us-east, checks expectations (failures to the DLQ, naming the expectation),
+and writes a governed topic and a table. The table and topic must equal a hand computation; a run killed
+with SIGKILL and restarted leaves each record once in the table and at least once in the topic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from spine.auth import Role
+from spine.governed import GovernedProducer
+from spine.governed.codec import Decoder
+from spine.governed.topics import governed_topic_specs
+from spine.headers import DlqHeaders
+from spine.kafka import Admin, read_topic
+from spine.settings import KafkaSettings
+from spine.topics import LINEAGE, dlq_topic
+from tests.integration.spine.governed.conftest import GovernedSpine, governed_spine
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).parents[3]
+EXAMPLES = ROOT / "examples"
+TOKEN_ENV = "OML_TEST_TOKEN"
+
+
+@dataclass
+class Setup:
+    spine: GovernedSpine
+    source: str  # dataset
+    output: str  # dataset
+    source_topic: str
+    output_topic: str
+    pipeline: Path
+    table_db: Path
+    env: dict[str, str]
+
+
+def _publish(spine: GovernedSpine, subject: str, schema_file: Path) -> str:
+    response = httpx.post(
+        f"{spine.registry_url}/schemas/{subject}",
+        json={"schema": schema_file.read_text(), "schemaType": "AVRO"},
+        headers=spine.tokens.header("producer"),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    topic = str(response.json()["topic"])
+    spine.admin.create_topics(governed_topic_specs(topic, partitions=2))
+    return topic
+
+
+@pytest.fixture
+def setup(tmp_path: Path, kafka_settings: KafkaSettings, kafka_admin: Admin) -> Iterator[Setup]:
+    with governed_spine(tmp_path, kafka_settings, kafka_admin) as spine:
+        tag = uuid.uuid4().hex[:8]
+        source, output = f"t{tag}.orders", f"t{tag}.paid"
+        matrix = (EXAMPLES / "residency" / "matrix.yaml").read_text().replace("sales.orders", source)
+        matrix = matrix.replace('version: "2026-12-01.1"', f'version: "{tag}"').replace(
+            "datasets:\n",
+            f"datasets:\n  {output}: {{home: us-east, classification: INTERNAL, subject: {output}-value}}\n",
+        )
+        pushed = spine.gate.post(
+            "/v1/policy",
+            content=matrix.encode(),
+            params={"source": "test"},
+            headers={"Content-Type": "application/yaml", **spine.gate.headers(Role.ADMIN)},
+        )
+        assert pushed.status_code == 201, pushed.text
+        source_topic = _publish(spine, f"{source}-value", EXAMPLES / "schemas" / "order.avsc")
+        output_topic = _publish(spine, f"{output}-value", EXAMPLES / "schemas" / "paid-order.avsc")
+        text = (EXAMPLES / "pipelines" / "orders-analytics.oml.yaml").read_text()
+        text = text.replace("sales.orders", source).replace("analytics.paid_orders", output)
+        text = text.replace("      purpose: analytics\n", f"      purpose: analytics\n      group: g{tag}\n")
+        pipeline = tmp_path / "orders-analytics.oml.yaml"
+        pipeline.write_text(text)
+        table_db = tmp_path / "analytics.db"
+        (tmp_path / "connections.yaml").write_text(
+            "connections:\n  kafka:\n    local:\n      default: true\n"
+            f"      bootstrap: {kafka_settings.bootstrap}\n      registry_url: {spine.registry_url}\n"
+            f"      gate_url: {spine.gate.url}\n      token: ${{{TOKEN_ENV}}}\n"
+            f"  sql:\n    analytics:\n      url: sqlite:///{table_db}\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_")}
+        env.update({"SPINE_HOME": str(tmp_path / "home"), TOKEN_ENV: spine.gate.tokens[Role.ADMIN]})
+        yield Setup(spine, source, output, source_topic, output_topic, pipeline, table_db, env)
+
+
+def _orders(first: int, count: int) -> list[dict[str, Any]]:
+    statuses = ["PLACED", "PAID", "SHIPPED"]
+    return [
+        {"order_id": f"o-{i}", "customer_email": f"c{i}@example.com", "amount_cents": 400 * i,
+         "status": statuses[i % 3]}
+        for i in range(first, first + count)
+    ]  # fmt: skip
+
+
+def _produce(setup: Setup, records: list[dict[str, Any]]) -> None:
+    spine = setup.spine
+    with GovernedProducer(
+        f"{setup.source}-value", kafka=spine.kafka, registry=spine.registry_client(), gate=spine.gate_client()
+    ) as producer:
+        for record in records:
+            producer.send(record, record["order_id"])
+
+
+def _expected(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The hand computation of the example: paid or shipped, >= 1000 cents, a valid id, first of its id."""
+    out: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+    for r in records:
+        if r["status"] not in {"PAID", "SHIPPED"} or r["amount_cents"] < 1000:
+            continue
+        if re.fullmatch(r"o-[0-9]+", r["order_id"]) is None or r["order_id"] in seen:
+            continue
+        seen.add(r["order_id"])
+        cents = r["amount_cents"]
+        out[r["order_id"]] = {"order_id": r["order_id"], "status": r["status"], "amount_cents": cents,
+                              "amount_eur": cents / 100.0, "large": int(cents >= 5000)}  # fmt: skip
+    return out
+
+
+def _spine(setup: Setup, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", "pipeline", *args],
+        cwd=setup.pipeline.parent,
+        env=setup.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run_to_idle(setup: Setup) -> dict[str, Any]:
+    process = _spine(setup, "run", str(setup.pipeline), "--idle-timeout", "4", "--json", "--no-progress")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    summary: dict[str, Any] = json.loads(out)
+    return summary
+
+
+def _table(setup: Setup) -> list[dict[str, Any]]:
+    db = sqlite3.connect(setup.table_db)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM paid_orders ORDER BY order_id")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
+def _topic(setup: Setup) -> list[dict[str, Any]]:
+    decoder = Decoder(setup.spine.registry_client("consumer"), f"{setup.output}-value")
+    return [
+        decoder.decode(m.value(), setup.output_topic)[1]
+        for m in read_topic(setup.spine.kafka, setup.output_topic)
+    ]
+
+
+def test_example_pipeline_filters_redacts_checks_and_writes_a_topic_and_a_table(setup: Setup) -> None:
+    records = _orders(1, 12)
+    bad_id = {"order_id": "x-99", "customer_email": "x@example.com", "amount_cents": 9000, "status": "PAID"}
+    duplicate = dict(records[4])  # o-5, SHIPPED, 2000 cents: passes, so its second copy is the duplicate
+    records = [*records, bad_id, duplicate]
+    _produce(setup, records)
+    summary = _run_to_idle(setup)
+    expected = _expected(records)
+    assert summary["state"] == "completed"
+    assert summary["read"] == len(records)
+    assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
+    written = _topic(setup)
+    assert sorted(written, key=lambda r: r["order_id"]) == sorted(
+        expected.values(), key=lambda r: r["order_id"]
+    )
+    assert all("customer_email" not in r for r in written)
+    letters = read_topic(setup.spine.kafka, dlq_topic(setup.source_topic))
+    dead = {(DlqHeaders.from_kafka(m.headers()) or pytest.fail("no DLQ headers")).stage: m for m in letters}
+    assert set(dead) == {"expect:checked:regex(order_id)", "expect:checked:unique_in_window(order_id)"}
+    assert dead["expect:checked:regex(order_id)"].key() == b"x-99"
+    decoder = Decoder(setup.spine.registry_client("consumer"), f"{setup.source}-value")
+    original = decoder.decode(dead["expect:checked:regex(order_id)"].value(), setup.source_topic)[1]
+    assert original["customer_email"] == "x@example.com"  # the dead letter is the record untouched
+
+
+def test_run_logs_lineage_and_bundle_hold_no_secret(setup: Setup) -> None:
+    _produce(setup, _orders(1, 6))
+    summary = _run_to_idle(setup)
+    home = Path(setup.env["SPINE_HOME"])
+    run_dir = home / "runs" / summary["run_id"]
+    assert {p.name for p in run_dir.iterdir()} >= {
+        "events.jsonl",
+        "metrics.jsonl",
+        "status.json",
+        "artifacts",
+    }
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "completed"
+    types = [json.loads(line)["event_type"] for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert types[0] == "run.start"
+    assert "run.complete" in types
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert {m["metric"] for m in metrics} >= {"rows_in", "rows_out", "execution_time_ms", "memory_usage_mb"}
+    for verb in (["bundle", summary["run_id"], "--out", "bundle.txt"], ["html", summary["run_id"]]):
+        process = subprocess.run(
+            [sys.executable, "-m", "cli", "logs", *verb], cwd=setup.pipeline.parent, env=setup.env,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert process.returncode == 0, process.stderr
+    lineage = [json.loads(m.value() or b"{}") for m in read_topic(setup.spine.kafka, LINEAGE)]
+    ours = [e for e in lineage if e["run"]["runId"] == status["lineage_run_id"]]
+    # The spool relays at least once: an event may arrive twice, with the same time.
+    states = sorted({(e["eventTime"], e["eventType"]) for e in ours})
+    assert [state for _, state in states] == ["START", "RUNNING", "COMPLETE"]
+    assert ours[0]["job"]["name"] == "pipeline.orders-analytics"
+    assert [i["name"] for i in ours[-1]["inputs"]] == [setup.source_topic]
+    outputs = {o["name"]: o for o in ours[-1]["outputs"]}
+    assert set(outputs) == {setup.output_topic, "paid_orders"}
+    columns = outputs["paid_orders"]["facets"]["columnLineage"]["fields"]
+    assert [f["field"] for f in columns["amount_eur"]["inputFields"]] == ["amount_cents"]
+    assert "customer_email" not in columns
+    bundle = (setup.pipeline.parent / "bundle.txt").read_text()
+    assert "## Event timeline" in bundle
+    assert "## Metrics summary" in bundle
+    assert (run_dir / "report.html").is_file()
+    secret = setup.env[TOKEN_ENV]
+    for path in [*home.rglob("*"), setup.pipeline.parent / "bundle.txt"]:
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_killed_mid_run_and_restarted_the_table_holds_each_record_once(setup: Setup) -> None:
+    first = _orders(1, 300)
+    _produce(setup, first)
+    process = _spine(setup, "run", str(setup.pipeline), "--json", "--no-progress")
+    deadline = time.monotonic() + 60
+    while not _table(setup) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _table(setup), "the first run wrote nothing"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    second = _orders(301, 100)
+    _produce(setup, second)
+    _run_to_idle(setup)
+    expected = _expected(first + second)
+    table = _table(setup)
+    assert [r["order_id"] for r in table] == sorted(expected)
+    assert table == sorted(expected.values(), key=lambda r: r["order_id"])
+    written = _topic(setup)
+    assert {r["order_id"] for r in written} == set(expected)  # at least once: every record, maybe twice
+
+
+def test_stop_ends_a_running_pipeline_after_its_batch(setup: Setup) -> None:
+    _produce(setup, _orders(1, 20))
+    process = _spine(setup, "run", str(setup.pipeline), "--run-id", "to-stop", "--no-progress")
+    status_file = Path(setup.env["SPINE_HOME"]) / "runs" / "to-stop" / "status.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        status_file.is_file() and json.loads(status_file.read_text())["state"] == "running"
+    ):
+        time.sleep(0.05)
+    stopped = subprocess.run(
+        [sys.executable, "-m", "cli", "pipeline", "stop", "to-stop"],
+        cwd=setup.pipeline.parent, env=setup.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped" in stopped.stdout
+    process.communicate(timeout=30)
+    assert process.returncode == 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "cli", "pipeline", "list", "--json"], cwd=setup.pipeline.parent, env=setup.env,
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert [(r["run_id"], r["state"]) for r in json.loads(listed.stdout)] == [("to-stop", "stopped")]
