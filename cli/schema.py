@@ -23,6 +23,7 @@ from cli.common import console, err_console, fail, handle_errors, needs_extra, p
 from cli.service import ServiceClient, ServiceRefusedError, default_token, default_url
 from registry.errors import RegistryError
 from spine.errors import ExitCode
+from spine.registry_codes import SchemaErrorCode
 
 if TYPE_CHECKING:
     from registry.diff import SchemaChange
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Publish, validate, diff, lint and roll back schemas.", no_args_is_help=True)
 
-REFUSAL_CODES = frozenset({409, 42230, 42240})
+REFUSAL_CODES = frozenset(
+    {SchemaErrorCode.INCOMPATIBLE_SCHEMA, SchemaErrorCode.LINT_REFUSED, SchemaErrorCode.SEMVER_REFUSED}
+)
 SUFFIX_TYPES = {".avsc": "AVRO", ".proto": "PROTOBUF", ".json": "JSON"}
 CHANGE_ORDER = ["PATCH", "MINOR", "MAJOR"]
 

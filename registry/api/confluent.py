@@ -21,9 +21,8 @@ from registry.api.models import ConfigBody, ModeBody, SchemaBody
 from registry.read_cache import ReadCache
 from registry.schemas import SchemaType
 from registry.service import Actor, RegistryService
-from registry.service_errors import InvalidVersionError, SchemaNotFoundError, SubjectNotFoundError
+from registry.service_errors import InvalidVersionError, SchemaNotFoundError
 from registry.storage import StoredSchema, VersionRow
-from registry.storage import repository as repo
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -98,10 +97,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
         offset: int = Query(default=0, ge=0, le=MAX_VERSION),
         limit: int = Query(default=-1, ge=-1, le=MAX_VERSION),
     ) -> list[dict[str, Any]]:
-        with service.db.read() as conn:
-            rows = repo.all_versions(conn, prefix=subjectPrefix, include_deleted=deleted)
-        if latestOnly:
-            rows = list({row.subject: row for row in rows}.values())
+        rows = service.every_version(prefix=subjectPrefix, deleted=deleted, latest_only=latestOnly)
         rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
         return [version_body(service, row) for row in rows]
 
@@ -127,22 +123,17 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/schemas/ids/{schema_id}/versions")
     def versions_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[dict[str, Any]]:
-        with service.db.read() as conn:
-            service.stored(conn, schema_id)
-            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
+        rows = service.versions_of_schema(schema_id, deleted=deleted)
         return [{"subject": r.subject, "version": r.version} for r in rows]
 
     @router.get("/schemas/ids/{schema_id}/subjects")
     def subjects_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[str]:
-        with service.db.read() as conn:
-            service.stored(conn, schema_id)
-            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
+        rows = service.versions_of_schema(schema_id, deleted=deleted)
         return sorted({r.subject for r in rows})
 
     @router.get("/subjects")
     def subjects(deleted: bool = False) -> list[str]:
-        with service.db.read() as conn:
-            return repo.subject_names(conn, include_deleted=deleted)
+        return service.subject_names(deleted=deleted)
 
     @router.post("/subjects/{subject}")
     def lookup(
@@ -158,11 +149,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/subjects/{subject}/versions")
     def list_versions(subject: Subject, deleted: bool = False) -> list[int]:
-        with service.db.read() as conn:
-            rows = repo.versions(conn, subject, include_deleted=deleted)
-        if not rows:
-            raise SubjectNotFoundError(subject)
-        return [r.version for r in rows]
+        return [r.version for r in service.subject_versions(subject, deleted=deleted)]
 
     @router.post("/subjects/{subject}/versions")
     def register(
@@ -174,17 +161,12 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/subjects/{subject}/versions/{version}")
     def get_version(subject: Subject, version: str, deleted: bool = False) -> dict[str, Any]:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number, include_deleted=deleted)
+        row = service.subject_version(subject, parse_version(version), deleted=deleted)
         return version_body(service, row)
 
     @router.get("/subjects/{subject}/versions/{version}/schema")
     def get_version_schema(subject: Subject, version: str, deleted: bool = False) -> Response:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number, include_deleted=deleted)
-            stored = service.stored(conn, row.schema_id)
+        _, stored = service.version_schema(subject, parse_version(version), deleted=deleted)
         return Response(service.text(stored), media_type=MEDIA_TYPE)
 
     @router.delete("/subjects/{subject}/versions/{version}", dependencies=[writer])
@@ -193,10 +175,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/subjects/{subject}/versions/{version}/referencedby")
     def referenced_by(subject: Subject, version: str) -> list[int]:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number)
-            return repo.referenced_by(conn, subject, row.version)
+        return service.referenced_by(subject, parse_version(version))
 
     @router.post("/compatibility/subjects/{subject}/versions/{version}")
     def check_version(

@@ -297,8 +297,10 @@ def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = 
     return [_version(r) for r in conn.execute(query)]
 
 
-def subject_names(conn: Connection, *, include_deleted: bool = False) -> list[str]:
+def subject_names(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[str]:
     query = select(subject_versions.c.subject).distinct()
+    if prefix:
+        query = query.where(subject_versions.c.subject.startswith(prefix, autoescape=True))
     if not include_deleted:
         query = query.where(subject_versions.c.deleted.is_(False))
     return sorted(str(s) for s in conn.execute(query).scalars())
