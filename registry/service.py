@@ -19,6 +19,7 @@ from registry.errors import GateRefusedError, MajorNotDeclaredError
 from registry.gate_audit import DeclassificationNotice
 from registry.lineage import RegisteredVersion, RegistryLineage
 from registry.lint import LintConfig, LintFinding, Severity, lint_schema
+from registry.modes import register_refusal
 from registry.schemas import ParsedSchema
 from registry.semver import (
     ChangeAssessment,
@@ -30,7 +31,7 @@ from registry.semver import (
     gate_version,
     needs_transitive_check,
 )
-from registry.service_config import ConfigOperations, record_event
+from registry.service_config import ConfigOperations, SubjectSettings, record_event
 from registry.service_errors import (
     AuditUnavailableError,
     DeclassificationForbiddenError,
@@ -310,15 +311,17 @@ class RegistryService(ReadOperations, ConfigOperations):
         change: ChangeClass | None,
         *,
         fp: str | None = None,
+        new_id: int | None = None,
     ) -> Appended:
+        """``new_id``: insert the schema under this (free) id, as IMPORT mode does."""
         schema_type = schema.schema_type.value
         schema_id, created = repo.add_schema(
-            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp
+            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp, schema_id=new_id
         )
         stored = None
         if created:
             stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
-        number = repo.add_version(conn, subject, schema_id, str(semver))
+        number = repo.add_version(conn, subject, schema_id, str(semver), number=item.version)
         known = repo.remembered_classes(conn, subject)
         repo.remember_classes(conn, subject, known, field_classes(schema, untagged=True))
         highest = self._highest(conn, subject)
@@ -344,48 +347,121 @@ class RegistryService(ReadOperations, ConfigOperations):
     # -- registration ------------------------------------------------------------------------------
 
     def register(self, subject: str, item: SchemaInput, actor: Actor | None = None) -> Registered:
-        """Confluent semantics: reuse an existing version, else check the level (409) and append."""
+        """Confluent semantics: reuse an existing version, else check the level (409) and append; in IMPORT
+        mode keep the ``id`` and ``version`` sent and skip the check."""
         schema = self.parse(None, item)
         fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
-            known = repo.schema_id_by_fingerprint(conn, fp)
-            found = repo.version_with_schema(conn, subject, known) if known is not None else None
-            if found is not None:
-                return Registered(subject, found.version, found.schema_id, found.semver)
             settings = self.settings(conn, subject)
-            if settings.mode == "READONLY":
-                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
-            self._lint(conn, subject, schema, settings.lint)
-            level = settings.level
-            latest = repo.latest_version(conn, subject)
-            assessment = self._assess(conn, level, schema, latest)
-            if level is CompatibilityLevel.NONE or latest is None:
-                result = CompatibilityResult()
-            elif level.transitive:
-                result = self.check(conn, subject, schema, level, latest)
+            refused = register_refusal(subject, settings.mode, explicit_id=item.schema_id is not None)
+            if refused is not None:
+                raise OperationNotPermittedError(refused)
+            if item.schema_id is not None:
+                imported = self._import(conn, subject, schema, item, fp, actor)
+                if isinstance(imported, Registered):
+                    return imported
+                appended = imported
             else:
-                result = CompatibilityResult(assessment.incompatibilities)
-            if not result.compatible:
-                raise IncompatibleSchemaError(
-                    f"Schema being registered is incompatible with an earlier schema for subject "
-                    f'"{subject}", details: {result.messages()}',
-                    _incompatibility_problems(result),
-                )
-            previous = self._highest(conn, subject)
-            reference = repo.latest_version(conn, subject, include_deleted=True)
-            if reference != latest:
-                assessment = self._classify(conn, level, schema, reference, previous)
-            declassified = self._declassified(conn, subject, schema, reference, actor)
-            semver = confluent_version(previous, assessment)
-            appended = self._append(
-                conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
-            )
-            self._audit_declassification(appended, declassified, actor)
+                known = repo.schema_id_by_fingerprint(conn, fp)
+                found = repo.version_with_schema(conn, subject, known) if known is not None else None
+                if found is not None:
+                    return Registered(subject, found.version, found.schema_id, found.semver)
+                appended = self._register_new(conn, subject, schema, item, settings, fp, known, actor)
             repo.record_change(conn, subject)
         self._remember(appended)
         self.on_change(subject)
         return appended.registered
+
+    def _import(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        fp: str,
+        actor: Actor | None,
+    ) -> Appended | Registered:
+        """Register under the id (and version) sent, without a compatibility check; answer the version
+        already there when it holds that very schema (a re-run of an import). Refuses (42205) a different
+        schema under an id or version that exists, as Confluent refuses to overwrite an id."""
+        wanted = item.schema_id
+        assert wanted is not None
+        existing = repo.schema_by_id(conn, wanted)
+        if (
+            existing is not None
+            and repo.fingerprint(existing.schema_type, existing.canonical, existing.references) != fp
+        ):
+            raise OperationNotPermittedError(f"Overwrite new schema with id {wanted} is not permitted.")
+        known = repo.schema_id_by_fingerprint(conn, fp)
+        if known is not None and known != wanted:
+            raise OperationNotPermittedError(
+                f"Schema is already registered with id {known}; it cannot be imported as id {wanted}"
+            )
+        if item.version is not None:
+            row = repo.version(conn, subject, item.version)
+            if row is not None and row.schema_id != wanted:
+                raise OperationNotPermittedError(
+                    f"Version {item.version} of subject {subject} already holds schema id {row.schema_id}"
+                )
+        else:
+            row = repo.version_with_schema(conn, subject, wanted)
+        if row is not None:
+            return Registered(subject, row.version, row.schema_id, row.semver)
+        latest = repo.latest_version(conn, subject, include_deleted=True)
+        previous = self._highest(conn, subject)
+        assessment = self._classify(conn, CompatibilityLevel.BACKWARD, schema, latest, previous)
+        declassified = self._declassified(conn, subject, schema, latest, actor)
+        appended = self._append(
+            conn,
+            subject,
+            schema,
+            item,
+            confluent_version(previous, assessment),
+            assessment.change,
+            new_id=wanted if existing is None else None,
+        )
+        self._audit_declassification(appended, declassified, actor)
+        return appended
+
+    def _register_new(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        settings: SubjectSettings,
+        fp: str,
+        known: int | None,
+        actor: Actor | None,
+    ) -> Appended:
+        self._lint(conn, subject, schema, settings.lint)
+        level = settings.level
+        latest = repo.latest_version(conn, subject)
+        assessment = self._assess(conn, level, schema, latest)
+        if level is CompatibilityLevel.NONE or latest is None:
+            result = CompatibilityResult()
+        elif level.transitive:
+            result = self.check(conn, subject, schema, level, latest)
+        else:
+            result = CompatibilityResult(assessment.incompatibilities)
+        if not result.compatible:
+            raise IncompatibleSchemaError(
+                f"Schema being registered is incompatible with an earlier schema for subject "
+                f'"{subject}", details: {result.messages()}',
+                _incompatibility_problems(result),
+            )
+        previous = self._highest(conn, subject)
+        reference = repo.latest_version(conn, subject, include_deleted=True)
+        if reference != latest:
+            assessment = self._classify(conn, level, schema, reference, previous)
+        declassified = self._declassified(conn, subject, schema, reference, actor)
+        semver = confluent_version(previous, assessment)
+        appended = self._append(
+            conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
+        )
+        self._audit_declassification(appended, declassified, actor)
+        return appended
 
     def publish(
         self,
@@ -423,8 +499,10 @@ class RegistryService(ReadOperations, ConfigOperations):
                     [],
                     dry_run,
                 )
-            if not dry_run and settings.mode == "READONLY":
-                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+            if not dry_run:
+                refused = register_refusal(subject, settings.mode, explicit_id=False)
+                if refused is not None:
+                    raise OperationNotPermittedError(refused)
             level = settings.level
             reference = repo.latest_version(conn, subject, include_deleted=True)
             previous = self._highest(conn, subject)
@@ -523,6 +601,7 @@ class RegistryService(ReadOperations, ConfigOperations):
         """
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
+            self._refuse_when_read_only(conn, subject)
             rows = repo.versions(conn, subject, include_deleted=True)
             if not rows:
                 repo.purge(conn, subject, None)
@@ -535,7 +614,6 @@ class RegistryService(ReadOperations, ConfigOperations):
             else:
                 if not live:
                     raise SubjectSoftDeletedError(subject)
-                self._refuse_when_read_only(conn, subject)
                 repo.mark_deleted(conn, subject, None)
             self._event(conn, "DELETED", subject, permanent=permanent)
             repo.record_change(conn, subject)
@@ -546,6 +624,7 @@ class RegistryService(ReadOperations, ConfigOperations):
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
             row = self.version_row(conn, subject, number, include_deleted=permanent or number is not None)
+            self._refuse_when_read_only(conn, subject)
             if permanent:
                 if not row.deleted:
                     raise VersionNotSoftDeletedError(subject, row.version)

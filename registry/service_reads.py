@@ -30,6 +30,9 @@ class SchemaInput:
     schema: str
     schema_type: str | None = None
     references: tuple[Reference, ...] = ()
+    # IMPORT mode: the global id and the subject version to keep (Confluent's ``id`` and ``version``).
+    schema_id: int | None = None
+    version: int | None = None
 
 
 class ReadOperations:

@@ -225,8 +225,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/mode", dependencies=[admin])
     def put_global_mode(body: ModeBody, force: bool = False) -> dict[str, str]:
-        del force
-        return {"mode": service.set_mode(None, body.mode)}
+        return {"mode": service.set_mode(None, body.mode, force=force)}
 
     @router.get("/mode/{subject}")
     def get_subject_mode(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
@@ -234,8 +233,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/mode/{subject}", dependencies=[admin])
     def put_subject_mode(subject: Subject, body: ModeBody, force: bool = False) -> dict[str, str]:
-        del force
-        return {"mode": service.set_mode(subject, body.mode)}
+        return {"mode": service.set_mode(subject, body.mode, force=force)}
 
     @router.delete("/mode/{subject}", dependencies=[admin])
     def delete_subject_mode(subject: Subject) -> dict[str, str]:
