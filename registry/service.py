@@ -47,6 +47,7 @@ from registry.service_errors import (
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
+    VersionNotFoundError,
     VersionNotSoftDeletedError,
     VersionSoftDeletedError,
 )
@@ -565,9 +566,16 @@ class RegistryService(ReadOperations, ConfigOperations):
             schema = self.parse(conn, item)
             if all_versions:
                 return self.check(conn, subject, schema)
-            row = self.version_row(conn, subject, number)
+            # Confluent compares with the live version asked for: a missing number is 40402 (whether or
+            # not the subject exists), and "latest" of a subject with no live version is compatible.
+            if number is None:
+                row = repo.latest_version(conn, subject)
+            else:
+                row = repo.version(conn, subject, number)
+                if row is None or row.deleted:
+                    raise VersionNotFoundError(subject, number)
             level = self.level(conn, subject)
-            if level is CompatibilityLevel.NONE:
+            if level is CompatibilityLevel.NONE or row is None:
                 return CompatibilityResult()
             return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
 
@@ -575,6 +583,9 @@ class RegistryService(ReadOperations, ConfigOperations):
         with self.db.read() as conn:
             if repo.latest_version(conn, subject, include_deleted=True) is None:
                 raise SubjectNotFoundError(subject)
+            if not item.schema.strip():
+                # Confluent matches an empty schema against nothing: not found, not invalid.
+                raise SchemaNotFoundError("Schema not found")
             schema = self.parse(conn, item)
             fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
             known = repo.schema_id_by_fingerprint(conn, fp)

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from registry.diff import SchemaChange, diff_schemas
-from registry.errors import InvalidSchemaError
-from registry.schemas import ParsedSchema, TaggedField, parse_schema, schema_type_of
+from registry.errors import InvalidSchemaError, UnknownSchemaTypeError
+from registry.schemas import ParsedSchema, SchemaType, TaggedField, parse_schema, schema_type_of
 from registry.service_errors import SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
 
 logger = logging.getLogger(__name__)
+
+SCHEMA_TYPES = frozenset(t.value for t in SchemaType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,8 @@ class ReadOperations:
         for ref in refs:
             row = repo.version(conn, ref.subject, ref.version)
             if row is None:
-                raise SchemaNotFoundError(
+                # Confluent: a reference that does not resolve makes the schema invalid (42201).
+                raise InvalidSchemaError(
                     f"Reference {ref.name!r} points to subject {ref.subject!r} version {ref.version}, "
                     "which does not exist"
                 )
@@ -82,6 +85,9 @@ class ReadOperations:
 
     def parse(self, conn: Connection | None, item: SchemaInput) -> ParsedSchema:
         """Parse a submitted schema; ``conn`` may be None when it has no references to resolve."""
+        if item.schema_type is not None and item.schema_type not in SCHEMA_TYPES:
+            # Confluent looks providers up by the exact name: "avro" is not a type.
+            raise UnknownSchemaTypeError(f"Invalid schema type {item.schema_type}")
         kind = schema_type_of(item.schema_type)
         if "\x00" in item.schema:
             raise InvalidSchemaError("schema text contains a NUL character")
@@ -174,6 +180,10 @@ class ReadOperations:
         if latest_only:
             rows = list({row.subject: row for row in rows}.values())
         return rows
+
+    def max_schema_id(self) -> int:
+        with self.db.read() as conn:
+            return repo.max_schema_id(conn)
 
     def referenced_by(self, subject: str, number: int | None) -> list[int]:
         with self.db.read() as conn:

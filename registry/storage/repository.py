@@ -182,6 +182,11 @@ def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
     )
 
 
+def max_schema_id(conn: Connection) -> int:
+    """The highest global id assigned (0 when there is none)."""
+    return int(conn.execute(select(func.max(schemas.c.id))).scalar() or 0)
+
+
 def schema_id_by_fingerprint(conn: Connection, fp: str) -> int | None:
     found = conn.execute(st.ID_BY_FINGERPRINT, {"fp": fp}).scalar()
     return None if found is None else int(found)

@@ -87,3 +87,23 @@ def test_client_sets_modes_and_registers_with_explicit_ids_in_import_mode(
     assert read_only.value.error_code == 42205
     assert client.delete_mode("other-value") == "READONLY_OVERRIDE"
     assert client.register_schema("other-value", avro("Other", "b", "c")) == 44
+
+
+def test_client_pagination_prefix_and_deleted_only_parameters_work(
+    sr: Callable[[str], SchemaRegistryClient],
+) -> None:
+    client = sr("admin")
+    for subject in ("pa-value", "pb-value", "pc-value", "other-value"):
+        client.register_schema(subject, avro("Shared", "a"))
+    for n in range(2, 5):
+        client.register_schema("pa-value", avro("Shared", *[f"f{i}" for i in range(n)]))
+    shared = client.get_latest_version("pb-value").schema_id
+    assert shared is not None
+    client.delete_subject("other-value")
+
+    assert client.get_subjects(subject_prefix="p") == ["pa-value", "pb-value", "pc-value"]
+    assert client.get_subjects(offset=1, limit=2) == ["pb-value", "pc-value"]
+    assert client.get_subjects(deleted_only=True) == ["other-value"]
+    assert client.get_versions("pa-value", offset=1, limit=2) == [2, 3]
+    assert client.get_subjects_by_schema_id(shared, offset=1, limit=1) == ["pb-value"]
+    assert [(v.subject, v.version) for v in client.get_schema_versions(shared, offset=2)] == [("pc-value", 1)]
