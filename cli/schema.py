@@ -23,8 +23,11 @@ from cli.common import console, err_console, fail, handle_errors, needs_extra, p
 from cli.service import ServiceClient, ServiceRefusedError, default_token, default_url
 from registry.errors import RegistryError
 from spine.errors import ExitCode
+from spine.registry_codes import SchemaErrorCode
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from registry.diff import SchemaChange
     from registry.lint import LintConfig, LintFinding
     from registry.schemas import ParsedSchema, SchemaType
@@ -32,7 +35,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Publish, validate, diff, lint and roll back schemas.", no_args_is_help=True)
 
-REFUSAL_CODES = frozenset({409, 42230, 42240})
+REFUSAL_CODES = frozenset(
+    {SchemaErrorCode.INCOMPATIBLE_SCHEMA, SchemaErrorCode.LINT_REFUSED, SchemaErrorCode.SEMVER_REFUSED}
+)
 SUFFIX_TYPES = {".avsc": "AVRO", ".proto": "PROTOBUF", ".json": "JSON"}
 CHANGE_ORDER = ["PATCH", "MINOR", "MAJOR"]
 
@@ -407,3 +412,67 @@ def show(
 
 
 __all__ = ["app"]
+
+
+def _progress(entries: list[Any], what: str) -> tuple[Progress, TaskID]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn(what), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
+    )
+    return progress, progress.add_task(what, total=len(entries))
+
+
+@app.command("export")
+@handle_errors
+def export_schemas(
+    file: Path = typer.Argument(..., help="JSON file to write every subject version to."),
+    url: str | None = URL,
+    token: str | None = TOKEN,
+) -> None:
+    """Write every live subject version of a registry (id, version, schema, references) to FILE."""
+    from cli.schema_transfer import read_registry, write_dump
+
+    entries = read_registry(_client(url, token))
+    write_dump(entries, file)
+    console.print(
+        f"exported {len(entries)} version(s) of {len({e.subject for e in entries})} subject(s) to {file}"
+    )
+
+
+@app.command("import")
+@handle_errors
+def import_schemas(
+    file: Path | None = typer.Argument(None, help="A dump written by `spine schema export`."),
+    source: str | None = typer.Option(
+        None, "--from", help="URL of a Confluent-compatible registry to copy from instead of a file."
+    ),
+    source_token: str | None = typer.Option(None, "--from-token", help="Bearer token for --from."),
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    as_json: bool = JSON,
+) -> None:
+    """Copy every subject, version and id into the registry, keeping ids and versions (IMPORT mode).
+
+    A version already present with the same id is left alone, so a re-run copies nothing new.
+    """
+    from cli.schema_transfer import import_entries, read_dump, read_registry
+
+    if (file is None) == (source is None):
+        fail("import: give either a dump FILE or --from URL", ExitCode.USAGE)
+    if file is not None:
+        entries = read_dump(file)
+    else:
+        assert source is not None
+        entries = read_registry(ServiceClient("source registry", source.rstrip("/"), source_token))
+    target = _client(url, token)
+    progress, task = _progress(entries, "importing")
+    try:
+        with progress:
+            count = import_entries(target, entries, lambda entry: progress.advance(task))
+    except ServiceRefusedError as exc:
+        _refused(exc, as_json)
+    if as_json:
+        print_json({"copied": count.copied, "present": count.present})
+    else:
+        console.print(f"imported {count.copied} version(s); {count.present} already present")

@@ -25,6 +25,7 @@ from registry.storage import Database, sqlite_url
 from spine import outbox
 from spine.auth import TokenStore
 from spine.http import install_common
+from spine.registry_codes import SchemaErrorCode
 from spine.settings import KafkaSettings, OutboxSettings, RegistrySettings, SpineSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def create_app(
             database_ready,
             outbox.outbox_ready_check("registry", outbox_stats, relaying.degraded_after_s),
         ],
-        validation_error_code=42200,
+        validation_error_code=SchemaErrorCode.UNPROCESSABLE_REQUEST,
         not_found_code=404,
         media_type=MEDIA_TYPE,
         max_body_bytes=settings.max_body_bytes,

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from registry.change import ChangeClass
 from registry.compatibility import avro as avro_compat
 from registry.compatibility import jsonschema as json_compat
 from registry.compatibility import protobuf as proto_compat
@@ -18,7 +19,6 @@ from registry.schemas.avro import NAMED, TAGS_KEY, AvroSchema
 from registry.schemas.jsonschema import METADATA_KEYWORDS, JsonSchema
 from registry.schemas.model import ParsedSchema
 from registry.schemas.protobuf import ProtobufSchema, field_tags
-from registry.semver import ChangeClass
 
 logger = logging.getLogger(__name__)
 

@@ -10,28 +10,22 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-from registry.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
-from registry.errors import SemverError
+from registry.change import ChangeClass
+from registry.compatibility import (
+    CompatibilityLevel,
+    CompatibilityResult,
+    Incompatibility,
+    check_compatibility,
+)
+from registry.diff import diff_schemas
+from registry.errors import MajorNotDeclaredError, SemverError, VersionUnderstatedError
 from registry.schemas.model import ParsedSchema
 
 logger = logging.getLogger(__name__)
 
 _SEMVER = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 _SHOWN_REASONS = 3
-
-
-class ChangeClass(StrEnum):
-    """How big a schema change is, smallest first."""
-
-    PATCH = "PATCH"
-    MINOR = "MINOR"
-    MAJOR = "MAJOR"
-
-    @property
-    def rank(self) -> int:
-        return list(ChangeClass).index(self)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -84,8 +78,6 @@ def assess_change(
     old: ParsedSchema | None, new: ParsedSchema, level: CompatibilityLevel | str
 ) -> ChangeAssessment:
     """Classify the change from ``old`` (the latest version, None for the first) to ``new``."""
-    from registry.diff import diff_schemas
-
     if old is None:
         return ChangeAssessment(ChangeClass.MAJOR, ("first version",))
     level = CompatibilityLevel(level)
@@ -136,11 +128,73 @@ def resolve_version(previous: SemVer | None, declared: SemVer | None, assessment
     return declared
 
 
+def classify(
+    reference: ParsedSchema | None,
+    new: ParsedSchema,
+    level: CompatibilityLevel,
+    previous: SemVer | None,
+) -> ChangeAssessment:
+    """Class a change against ``reference``, the newest version issued (soft-deleted or not: records written
+    with it are on the topic); with every version gone for good but a semver line left, it is MAJOR."""
+    if reference is None and previous is not None:
+        why = f"no earlier version is left to compare with; versions continue from {previous}"
+        return ChangeAssessment(ChangeClass.MAJOR, (why,))
+    return assess_change(reference, new, level)
+
+
+def needs_transitive_check(previous: SemVer | None, assessment: ChangeAssessment) -> bool:
+    """Whether the gate must also check every earlier version: a transitive level can refuse what the
+    newest version alone allows, and that makes the change MAJOR too."""
+    return previous is not None and assessment.change is not ChangeClass.MAJOR
+
+
+def gate_version(
+    previous: SemVer | None,
+    declared: SemVer | None,
+    assessment: ChangeAssessment,
+    transitive: CompatibilityResult | None = None,
+) -> tuple[SemVer, ChangeAssessment]:
+    """The spine API's gate: the version to record and the final class of the change.
+
+    ``transitive`` is the check against every earlier version when :func:`needs_transitive_check` asked
+    for one. Refuses (MajorNotDeclaredError) an incompatible change not declared as the next major, and
+    (VersionUnderstatedError) a declared version below what the change needs or not above ``previous``.
+    """
+    if previous is not None and transitive is not None and not transitive.compatible:
+        if declared is None or declared.major <= previous.major:
+            raise MajorNotDeclaredError(
+                f"this change is incompatible with an earlier version; declare "
+                f"{previous.bump(ChangeClass.MAJOR)} to publish it as a MAJOR change",
+                transitive.messages(),
+                transitive.incompatibilities,
+            )
+        assessment = ChangeAssessment(
+            ChangeClass.MAJOR, tuple(transitive.messages()), transitive.incompatibilities
+        )
+    try:
+        return resolve_version(previous, declared, assessment), assessment
+    except SemverError as exc:
+        if declared is None and assessment.change is ChangeClass.MAJOR:
+            raise MajorNotDeclaredError(str(exc), exc.problems, assessment.incompatibilities) from exc
+        raise VersionUnderstatedError(str(exc), exc.problems, assessment.incompatibilities) from exc
+
+
+def confluent_version(previous: SemVer | None, assessment: ChangeAssessment) -> SemVer:
+    """The version a Confluent registration records: it never refuses, a MAJOR change bumps the major."""
+    if previous is not None and assessment.change is ChangeClass.MAJOR:
+        return previous.bump(ChangeClass.MAJOR)
+    return resolve_version(previous, None, assessment)
+
+
 __all__ = [
     "FIRST_VERSION",
     "ChangeAssessment",
     "ChangeClass",
     "SemVer",
     "assess_change",
+    "classify",
+    "confluent_version",
+    "gate_version",
+    "needs_transitive_check",
     "resolve_version",
 ]

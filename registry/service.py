@@ -7,7 +7,7 @@ the outbox in the same transaction as every change. It knows nothing about HTTP.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +15,23 @@ from sqlalchemy.engine import Connection
 
 from registry.classification import Declassification, declassifications, field_classes, lost_tags
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
-from registry.errors import InvalidSchemaError, SemverError
+from registry.errors import GateRefusedError, MajorNotDeclaredError
 from registry.gate_audit import DeclassificationNotice
 from registry.lineage import RegisteredVersion, RegistryLineage
 from registry.lint import LintConfig, LintFinding, Severity, lint_schema
-from registry.schemas import ParsedSchema, parse_schema, schema_type_of
-from registry.semver import ChangeAssessment, ChangeClass, SemVer, assess_change, resolve_version
-from registry.service_config import ConfigOperations, record_event
+from registry.modes import register_refusal
+from registry.schemas import ParsedSchema
+from registry.semver import (
+    ChangeAssessment,
+    ChangeClass,
+    SemVer,
+    assess_change,
+    classify,
+    confluent_version,
+    gate_version,
+    needs_transitive_check,
+)
+from registry.service_config import ConfigOperations, SubjectSettings, record_event
 from registry.service_errors import (
     AuditUnavailableError,
     DeclassificationForbiddenError,
@@ -33,6 +43,7 @@ from registry.service_errors import (
     ReferenceExistsError,
     SchemaNotFoundError,
     SemverUnderstatedError,
+    ServiceError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
@@ -40,6 +51,8 @@ from registry.service_errors import (
     VersionNotSoftDeletedError,
     VersionSoftDeletedError,
 )
+from registry.service_reads import ReadOperations
+from registry.service_reads import SchemaInput as SchemaInput
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
@@ -60,15 +73,6 @@ class Actor:
     name: str
     may_declassify: bool
     authorization: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaInput:
-    """A schema as a client submits it."""
-
-    schema: str
-    schema_type: str | None = None
-    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +144,16 @@ def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
     return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
 
 
-class RegistryService(ConfigOperations):
+def _gate_refusal(subject: str, exc: GateRefusedError) -> ServiceError:
+    """The API error for a refusal of the semver gate: 409 for an undeclared MAJOR, else 42240."""
+    incompatible = [Problem(i.path, i.message, i.kind) for i in exc.incompatibilities]
+    if isinstance(exc, MajorNotDeclaredError):
+        return IncompatibleSchemaError(f"Schema for subject {subject!r}: {exc}", incompatible)
+    problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
+    return SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")])
+
+
+class RegistryService(ReadOperations, ConfigOperations):
     """Every use case of the registry over one database."""
 
     def __init__(
@@ -161,73 +174,11 @@ class RegistryService(ConfigOperations):
         # Called with a subject after a change to its versions committed (the read cache forgets it).
         self.on_change: Callable[[str], None] = lambda subject: None
 
-    # -- parsing and lookups -------------------------------------------------------------------------
-
-    def stored(self, conn: Connection, schema_id: int) -> StoredSchema:
-        found = self._schemas.get_or_load(schema_id, lambda: repo.schema_by_id(conn, schema_id))
-        if found is None:
-            raise SchemaNotFoundError(f"Schema {schema_id} not found")
-        return found
-
-    def formatted(self, schema_id: int, fmt: str | None) -> str:
-        with self.db.read() as conn:
-            return self.parsed(conn, schema_id).formatted(fmt)
-
-    def text(self, stored: StoredSchema, fmt: str | None = None) -> str:
-        """The schema as clients read it: Protobuf sent as a descriptor comes back as .proto text."""
-        if fmt is None and stored.schema_type != "PROTOBUF":
-            return stored.raw
-        return self.formatted(stored.id, fmt)
-
-    def schema(self, schema_id: int) -> StoredSchema:
-        """A stored schema by global id, from the cache when it is there."""
-        cached = self._schemas.peek(schema_id)
-        if cached is not None:
-            return cached
-        with self.db.read() as conn:
-            return self.stored(conn, schema_id)
-
-    def _reference_texts(self, conn: Connection, refs: Sequence[Reference]) -> dict[str, str]:
-        texts: dict[str, str] = {}
-        for ref in refs:
-            row = repo.version(conn, ref.subject, ref.version)
-            if row is None:
-                raise SchemaNotFoundError(
-                    f"Reference {ref.name!r} points to subject {ref.subject!r} version {ref.version}, "
-                    "which does not exist"
-                )
-            stored = self.stored(conn, row.schema_id)
-            texts.update(self._reference_texts(conn, stored.references))
-            texts[ref.name] = stored.raw
-        return texts
-
-    def parse(self, conn: Connection | None, item: SchemaInput) -> ParsedSchema:
-        """Parse a submitted schema; ``conn`` may be None when it has no references to resolve."""
-        kind = schema_type_of(item.schema_type)
-        if "\x00" in item.schema:
-            raise InvalidSchemaError("schema text contains a NUL character")
-        refs: Mapping[str, str] | None = None
-        if item.references:
-            if conn is None:
-                with self.db.read() as reading:
-                    refs = self._reference_texts(reading, item.references)
-            else:
-                refs = self._reference_texts(conn, item.references)
-        return parse_schema(kind, item.schema, refs)
-
     def _remember(self, appended: Appended) -> None:
         """After a commit: cache a schema this process inserted, so the next check need not reload it."""
         if appended.stored is not None:
             self._schemas.get_or_load(appended.stored.id, lambda: appended.stored)
             self._parsed.get_or_load(appended.stored.id, lambda: appended.parsed)
-
-    def parsed(self, conn: Connection, schema_id: int) -> ParsedSchema:
-        def load() -> ParsedSchema:
-            stored = self.stored(conn, schema_id)
-            refs = self._reference_texts(conn, stored.references) or None
-            return parse_schema(stored.schema_type, stored.raw, refs)
-
-        return self._parsed.get_or_load(schema_id, load)
 
     def _lint(
         self, conn: Connection, subject: str, schema: ParsedSchema, config: LintConfig
@@ -292,12 +243,8 @@ class RegistryService(ConfigOperations):
         reference: VersionRow | None,
         previous: SemVer | None,
     ) -> ChangeAssessment:
-        """Class a change for the semver line against the newest version issued, soft-deleted or not
-        (records written with it are on the topic); with every version gone for good it is MAJOR."""
-        if reference is None and previous is not None:
-            why = f"no earlier version is left to compare with; versions continue from {previous}"
-            return ChangeAssessment(ChangeClass.MAJOR, (why,))
-        return self._assess(conn, level, new, reference)
+        old = self.parsed(conn, reference.schema_id) if reference is not None else None
+        return classify(old, new, level, previous)
 
     def _declassified(
         self,
@@ -365,15 +312,17 @@ class RegistryService(ConfigOperations):
         change: ChangeClass | None,
         *,
         fp: str | None = None,
+        new_id: int | None = None,
     ) -> Appended:
+        """``new_id``: insert the schema under this (free) id, as IMPORT mode does."""
         schema_type = schema.schema_type.value
         schema_id, created = repo.add_schema(
-            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp
+            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp, schema_id=new_id
         )
         stored = None
         if created:
             stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
-        number = repo.add_version(conn, subject, schema_id, str(semver))
+        number = repo.add_version(conn, subject, schema_id, str(semver), number=item.version)
         known = repo.remembered_classes(conn, subject)
         repo.remember_classes(conn, subject, known, field_classes(schema, untagged=True))
         highest = self._highest(conn, subject)
@@ -399,51 +348,121 @@ class RegistryService(ConfigOperations):
     # -- registration ------------------------------------------------------------------------------
 
     def register(self, subject: str, item: SchemaInput, actor: Actor | None = None) -> Registered:
-        """Confluent semantics: reuse an existing version, else check the level (409) and append."""
+        """Confluent semantics: reuse an existing version, else check the level (409) and append; in IMPORT
+        mode keep the ``id`` and ``version`` sent and skip the check."""
         schema = self.parse(None, item)
         fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
-            known = repo.schema_id_by_fingerprint(conn, fp)
-            found = repo.version_with_schema(conn, subject, known) if known is not None else None
-            if found is not None:
-                return Registered(subject, found.version, found.schema_id, found.semver)
             settings = self.settings(conn, subject)
-            if settings.mode == "READONLY":
-                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
-            self._lint(conn, subject, schema, settings.lint)
-            level = settings.level
-            latest = repo.latest_version(conn, subject)
-            assessment = self._assess(conn, level, schema, latest)
-            if level is CompatibilityLevel.NONE or latest is None:
-                result = CompatibilityResult()
-            elif level.transitive:
-                result = self.check(conn, subject, schema, level, latest)
+            refused = register_refusal(subject, settings.mode, explicit_id=item.schema_id is not None)
+            if refused is not None:
+                raise OperationNotPermittedError(refused)
+            if item.schema_id is not None:
+                imported = self._import(conn, subject, schema, item, fp, actor)
+                if isinstance(imported, Registered):
+                    return imported
+                appended = imported
             else:
-                result = CompatibilityResult(assessment.incompatibilities)
-            if not result.compatible:
-                raise IncompatibleSchemaError(
-                    f"Schema being registered is incompatible with an earlier schema for subject "
-                    f'"{subject}", details: {result.messages()}',
-                    _incompatibility_problems(result),
-                )
-            previous = self._highest(conn, subject)
-            reference = repo.latest_version(conn, subject, include_deleted=True)
-            if reference != latest:
-                assessment = self._classify(conn, level, schema, reference, previous)
-            declassified = self._declassified(conn, subject, schema, reference, actor)
-            if assessment.change is ChangeClass.MAJOR and previous is not None:
-                semver = previous.bump(ChangeClass.MAJOR)
-            else:
-                semver = resolve_version(previous, None, assessment)
-            appended = self._append(
-                conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
-            )
-            self._audit_declassification(appended, declassified, actor)
+                known = repo.schema_id_by_fingerprint(conn, fp)
+                found = repo.version_with_schema(conn, subject, known) if known is not None else None
+                if found is not None:
+                    return Registered(subject, found.version, found.schema_id, found.semver)
+                appended = self._register_new(conn, subject, schema, item, settings, fp, known, actor)
             repo.record_change(conn, subject)
         self._remember(appended)
         self.on_change(subject)
         return appended.registered
+
+    def _import(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        fp: str,
+        actor: Actor | None,
+    ) -> Appended | Registered:
+        """Register under the id (and version) sent, without a compatibility check; answer the version
+        already there when it holds that very schema (a re-run of an import). Refuses (42205) a different
+        schema under an id or version that exists, as Confluent refuses to overwrite an id."""
+        wanted = item.schema_id
+        assert wanted is not None
+        existing = repo.schema_by_id(conn, wanted)
+        if (
+            existing is not None
+            and repo.fingerprint(existing.schema_type, existing.canonical, existing.references) != fp
+        ):
+            raise OperationNotPermittedError(f"Overwrite new schema with id {wanted} is not permitted.")
+        known = repo.schema_id_by_fingerprint(conn, fp)
+        if known is not None and known != wanted:
+            raise OperationNotPermittedError(
+                f"Schema is already registered with id {known}; it cannot be imported as id {wanted}"
+            )
+        if item.version is not None:
+            row = repo.version(conn, subject, item.version)
+            if row is not None and row.schema_id != wanted:
+                raise OperationNotPermittedError(
+                    f"Version {item.version} of subject {subject} already holds schema id {row.schema_id}"
+                )
+        else:
+            row = repo.version_with_schema(conn, subject, wanted)
+        if row is not None:
+            return Registered(subject, row.version, row.schema_id, row.semver)
+        latest = repo.latest_version(conn, subject, include_deleted=True)
+        previous = self._highest(conn, subject)
+        assessment = self._classify(conn, CompatibilityLevel.BACKWARD, schema, latest, previous)
+        declassified = self._declassified(conn, subject, schema, latest, actor)
+        appended = self._append(
+            conn,
+            subject,
+            schema,
+            item,
+            confluent_version(previous, assessment),
+            assessment.change,
+            new_id=wanted if existing is None else None,
+        )
+        self._audit_declassification(appended, declassified, actor)
+        return appended
+
+    def _register_new(
+        self,
+        conn: Connection,
+        subject: str,
+        schema: ParsedSchema,
+        item: SchemaInput,
+        settings: SubjectSettings,
+        fp: str,
+        known: int | None,
+        actor: Actor | None,
+    ) -> Appended:
+        self._lint(conn, subject, schema, settings.lint)
+        level = settings.level
+        latest = repo.latest_version(conn, subject)
+        assessment = self._assess(conn, level, schema, latest)
+        if level is CompatibilityLevel.NONE or latest is None:
+            result = CompatibilityResult()
+        elif level.transitive:
+            result = self.check(conn, subject, schema, level, latest)
+        else:
+            result = CompatibilityResult(assessment.incompatibilities)
+        if not result.compatible:
+            raise IncompatibleSchemaError(
+                f"Schema being registered is incompatible with an earlier schema for subject "
+                f'"{subject}", details: {result.messages()}',
+                _incompatibility_problems(result),
+            )
+        previous = self._highest(conn, subject)
+        reference = repo.latest_version(conn, subject, include_deleted=True)
+        if reference != latest:
+            assessment = self._classify(conn, level, schema, reference, previous)
+        declassified = self._declassified(conn, subject, schema, reference, actor)
+        semver = confluent_version(previous, assessment)
+        appended = self._append(
+            conn, subject, schema, item, semver, assessment.change, fp=fp if known is None else None
+        )
+        self._audit_declassification(appended, declassified, actor)
+        return appended
 
     def publish(
         self,
@@ -481,34 +500,22 @@ class RegistryService(ConfigOperations):
                     [],
                     dry_run,
                 )
-            if not dry_run and settings.mode == "READONLY":
-                raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+            if not dry_run:
+                refused = register_refusal(subject, settings.mode, explicit_id=False)
+                if refused is not None:
+                    raise OperationNotPermittedError(refused)
             level = settings.level
             reference = repo.latest_version(conn, subject, include_deleted=True)
             previous = self._highest(conn, subject)
             assessment = self._classify(conn, level, schema, reference, previous)
             wanted = SemVer.parse(declared) if declared else None
-            if previous is not None and assessment.change is not ChangeClass.MAJOR:
-                # A transitive level can refuse what the latest version alone allows: that is MAJOR too.
+            transitive = None
+            if needs_transitive_check(previous, assessment):
                 transitive = self.check(conn, subject, schema, level, reference)
-                if not transitive.compatible:
-                    if wanted is None or wanted.major <= previous.major:
-                        raise IncompatibleSchemaError(
-                            f"Schema for subject {subject!r} is incompatible with an earlier version; "
-                            f"declare {previous.bump(ChangeClass.MAJOR)} to publish it as a MAJOR change",
-                            _incompatibility_problems(transitive),
-                        )
-                    assessment = ChangeAssessment(
-                        ChangeClass.MAJOR, tuple(transitive.messages()), transitive.incompatibilities
-                    )
             try:
-                semver = resolve_version(previous, wanted, assessment)
-            except SemverError as exc:
-                incompatible = [Problem(i.path, i.message, i.kind) for i in assessment.incompatibilities]
-                if wanted is None and assessment.change is ChangeClass.MAJOR:
-                    raise IncompatibleSchemaError(str(exc), incompatible) from exc
-                problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
-                raise SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")]) from exc
+                semver, assessment = gate_version(previous, wanted, assessment, transitive)
+            except GateRefusedError as exc:
+                raise _gate_refusal(subject, exc) from exc
             topic = checked_topic(subject, semver.major)
             notice = None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
@@ -552,24 +559,6 @@ class RegistryService(ConfigOperations):
 
     # -- reads ---------------------------------------------------------------------------------------
 
-    def version_row(
-        self, conn: Connection, subject: str, number: int | None, *, include_deleted: bool = False
-    ) -> VersionRow:
-        """``number`` None or -1 means the latest version."""
-        if repo.latest_version(conn, subject, include_deleted=True) is None:
-            raise SubjectNotFoundError(subject)
-        if number is None or number == -1:
-            row = repo.latest_version(conn, subject, include_deleted=include_deleted)
-        else:
-            row = repo.version(conn, subject, number)
-            if row is not None and row.deleted and not include_deleted:
-                row = None
-        if row is None:
-            if not include_deleted and repo.latest_version(conn, subject) is None:
-                raise SubjectNotFoundError(subject)
-            raise VersionNotFoundError(subject, "latest" if number in (None, -1) else str(number))
-        return row
-
     def check_against(
         self, subject: str, number: int | None, item: SchemaInput, *, all_versions: bool
     ) -> CompatibilityResult:
@@ -577,9 +566,16 @@ class RegistryService(ConfigOperations):
             schema = self.parse(conn, item)
             if all_versions:
                 return self.check(conn, subject, schema)
-            row = self.version_row(conn, subject, number)
+            # Confluent compares with the live version asked for: a missing number is 40402 (whether or
+            # not the subject exists), and "latest" of a subject with no live version is compatible.
+            if number is None:
+                row = repo.latest_version(conn, subject)
+            else:
+                row = repo.version(conn, subject, number)
+                if row is None or row.deleted:
+                    raise VersionNotFoundError(subject, number)
             level = self.level(conn, subject)
-            if level is CompatibilityLevel.NONE:
+            if level is CompatibilityLevel.NONE or row is None:
                 return CompatibilityResult()
             return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
 
@@ -587,6 +583,9 @@ class RegistryService(ConfigOperations):
         with self.db.read() as conn:
             if repo.latest_version(conn, subject, include_deleted=True) is None:
                 raise SubjectNotFoundError(subject)
+            if not item.schema.strip():
+                # Confluent matches an empty schema against nothing: not found, not invalid.
+                raise SchemaNotFoundError("Schema not found")
             schema = self.parse(conn, item)
             fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
             known = repo.schema_id_by_fingerprint(conn, fp)
@@ -613,6 +612,7 @@ class RegistryService(ConfigOperations):
         """
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
+            self._refuse_when_read_only(conn, subject)
             rows = repo.versions(conn, subject, include_deleted=True)
             if not rows:
                 repo.purge(conn, subject, None)
@@ -625,7 +625,6 @@ class RegistryService(ConfigOperations):
             else:
                 if not live:
                     raise SubjectSoftDeletedError(subject)
-                self._refuse_when_read_only(conn, subject)
                 repo.mark_deleted(conn, subject, None)
             self._event(conn, "DELETED", subject, permanent=permanent)
             repo.record_change(conn, subject)
@@ -636,6 +635,7 @@ class RegistryService(ConfigOperations):
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
             row = self.version_row(conn, subject, number, include_deleted=permanent or number is not None)
+            self._refuse_when_read_only(conn, subject)
             if permanent:
                 if not row.deleted:
                     raise VersionNotSoftDeletedError(subject, row.version)
@@ -656,7 +656,7 @@ class RegistryService(ConfigOperations):
         self.on_change(subject)
         return row.version
 
-    def deprecate(self, subject: str, number: int) -> VersionRow:
+    def deprecate(self, subject: str, number: int | None) -> VersionRow:
         with self.db.write() as conn:
             row = self.version_row(conn, subject, number)
             repo.mark_deprecated(conn, subject, row.version)

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection
 from registry.compatibility import CompatibilityLevel
 from registry.events import encode_event, event_schema
 from registry.lint import LintConfig
+from registry.modes import DEFAULT_MODE, Mode, parse_mode, read_only_refusal
 from registry.service_errors import (
     InvalidCompatibilityLevelError,
-    InvalidModeError,
     OperationNotPermittedError,
     SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
@@ -32,7 +32,6 @@ from spine import outbox
 logger = logging.getLogger(__name__)
 
 DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
-MODES = ("READWRITE", "READONLY", "IMPORT")
 
 
 def parse_level(value: str) -> CompatibilityLevel:
@@ -68,7 +67,7 @@ class SubjectSettings:
 
     level: CompatibilityLevel
     lint: LintConfig
-    mode: str
+    mode: Mode
 
 
 class ConfigOperations:
@@ -88,7 +87,7 @@ class ConfigOperations:
         return SubjectSettings(
             level=CompatibilityLevel(level) if level else DEFAULT_LEVEL,
             lint=lint,
-            mode=modes.get(subject) or modes.get(GLOBAL_SCOPE) or "READWRITE",
+            mode=Mode(modes.get(subject) or modes.get(GLOBAL_SCOPE) or DEFAULT_MODE),
         )
 
     def level(self, conn: Connection, subject: str | None) -> CompatibilityLevel:
@@ -108,16 +107,17 @@ class ConfigOperations:
                 config = config.merged(subject_lint)
         return config
 
-    def mode(self, conn: Connection, subject: str | None) -> str:
+    def mode(self, conn: Connection, subject: str | None) -> Mode:
         if subject is not None:
             found = repo.get_mode(conn, subject)
             if found:
-                return found
-        return repo.get_mode(conn, None) or "READWRITE"
+                return Mode(found)
+        return Mode(repo.get_mode(conn, None) or DEFAULT_MODE)
 
-    def _refuse_when_read_only(self, conn: Connection, subject: str) -> None:
-        if self.mode(conn, subject) == "READONLY":
-            raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+    def _refuse_when_read_only(self, conn: Connection, subject: str | None) -> None:
+        refused = read_only_refusal(subject, self.mode(conn, subject))
+        if refused is not None:
+            raise OperationNotPermittedError(refused)
 
     # -- configuration and mode ----------------------------------------------------------------------
 
@@ -133,6 +133,7 @@ class ConfigOperations:
     def set_level(self, subject: str | None, value: str) -> CompatibilityLevel:
         level = parse_level(value)
         with self.db.write() as conn:
+            self._refuse_when_read_only(conn, subject)
             repo.put_config(conn, subject, compatibility=level.value)
             record_event(
                 conn, self.events_topic, "CONFIG_CHANGED", subject or GLOBAL_SCOPE, compatibility=level.value
@@ -141,6 +142,7 @@ class ConfigOperations:
 
     def clear_level(self, subject: str | None) -> CompatibilityLevel:
         with self.db.write() as conn:
+            self._refuse_when_read_only(conn, subject)
             level, _ = repo.get_config(conn, subject)
             if subject is not None and not level:
                 raise SubjectNotFoundError(subject)
@@ -160,29 +162,33 @@ class ConfigOperations:
             record_event(conn, self.events_topic, "CONFIG_CHANGED", subject or GLOBAL_SCOPE)
         return config
 
-    def get_mode(self, subject: str | None, *, default_to_global: bool = True) -> str:
+    def get_mode(self, subject: str | None, *, default_to_global: bool = True) -> Mode:
         with self.db.read() as conn:
             if subject is not None and not default_to_global:
                 found = repo.get_mode(conn, subject)
                 if not found:
                     raise SubjectModeNotFoundError(subject)
-                return found
+                return Mode(found)
             return self.mode(conn, subject)
 
-    def set_mode(self, subject: str | None, value: str) -> str:
-        wanted = str(value).upper()
-        if wanted not in MODES:
-            raise InvalidModeError(f"Invalid mode. Valid values are {', '.join(MODES)}")
+    def set_mode(self, subject: str | None, value: str, *, force: bool = False) -> Mode:
+        """Set a mode; entering IMPORT needs an empty scope (no live subject) unless ``force``, as in
+        Confluent, so imported ids cannot collide with ones the registry assigned."""
+        wanted = parse_mode(value)
         with self.db.write() as conn:
-            repo.put_mode(conn, subject, wanted)
+            if wanted is Mode.IMPORT and self.mode(conn, subject) is not Mode.IMPORT and not force:
+                live = repo.versions(conn, subject) if subject else repo.subject_names(conn)
+                if live:
+                    raise OperationNotPermittedError("Cannot import since found existing subjects")
+            repo.put_mode(conn, subject, wanted.value)
             record_event(conn, self.events_topic, "MODE_CHANGED", subject or GLOBAL_SCOPE)
         return wanted
 
-    def delete_mode(self, subject: str) -> str:
+    def delete_mode(self, subject: str) -> Mode:
         with self.db.write() as conn:
             found = repo.get_mode(conn, subject)
             if not found:
                 raise SubjectModeNotFoundError(subject)
             repo.delete_mode(conn, subject)
             record_event(conn, self.events_topic, "MODE_CHANGED", subject)
-            return found
+            return Mode(found)

@@ -21,15 +21,16 @@ import httpx
 
 from spine.errors import SpineError, UnavailableError
 from spine.httpclient import OwnsHttpClient
+from spine.registry_codes import SchemaErrorCode
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.error import SchemaRegistryError
     from google.protobuf import message
 
-SUBJECT_NOT_FOUND = 40401
-VERSION_NOT_FOUND = 40402
-SCHEMA_NOT_FOUND = 40403
+SUBJECT_NOT_FOUND = SchemaErrorCode.SUBJECT_NOT_FOUND
+VERSION_NOT_FOUND = SchemaErrorCode.VERSION_NOT_FOUND
+SCHEMA_NOT_FOUND = SchemaErrorCode.SCHEMA_NOT_FOUND
 
 
 class RegistryClientError(SpineError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
@@ -21,9 +21,8 @@ from registry.api.models import ConfigBody, ModeBody, SchemaBody
 from registry.read_cache import ReadCache
 from registry.schemas import SchemaType
 from registry.service import Actor, RegistryService
-from registry.service_errors import InvalidVersionError, SchemaNotFoundError, SubjectNotFoundError
+from registry.service_errors import InvalidVersionError, SchemaNotFoundError
 from registry.storage import StoredSchema, VersionRow
-from registry.storage import repository as repo
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -31,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 MAX_VERSION = 2**31 - 1
 SchemaId = Annotated[int, Path(ge=0, le=MAX_VERSION, description="Global schema id")]
+Offset = Annotated[int, Query(ge=0, le=MAX_VERSION, description="Pagination offset")]
+Limit = Annotated[int, Query(ge=-1, le=MAX_VERSION, description="Pagination size; all when not positive")]
+# confluent-kafka's Python client sends ``deleted_only`` where Confluent's API names it ``deletedOnly``.
+DeletedOnlyAlias = Annotated[bool, Query(description="Alias of deletedOnly")]
+T = TypeVar("T")
 Subject = Annotated[
     str, Path(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$", description="Subject name")
 ]
@@ -57,9 +61,8 @@ def parse_version(text: str) -> int | None:
 
 
 def schema_fields(service: RegistryService, stored: StoredSchema, fmt: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"schema": service.text(stored, fmt)}
-    if stored.schema_type != SchemaType.AVRO.value:
-        body["schemaType"] = stored.schema_type
+    # Confluent's Schema and SchemaString name the type always, AVRO included.
+    body: dict[str, Any] = {"schema": service.text(stored, fmt), "schemaType": stored.schema_type}
     if stored.references:
         body["references"] = [r.as_dict() for r in stored.references]
     return body
@@ -75,6 +78,11 @@ def version_body(service: RegistryService, row: VersionRow) -> dict[str, Any]:
     }
 
 
+def page(items: list[T], offset: int, limit: int) -> list[T]:
+    """Confluent's pagination: skip ``offset``, then at most ``limit`` (all when ``limit`` <= 0)."""
+    return items[offset:] if limit <= 0 else items[offset : offset + limit]
+
+
 def schema_body(service: RegistryService, stored: StoredSchema) -> bytes:
     """The body of ``GET /schemas/ids/{id}`` without a format (Protobuf is parsed to answer it)."""
     return encode_json(schema_fields(service, stored))
@@ -85,6 +93,10 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
     admin = Depends(role_guard(tokens, Role.ADMIN))
     caller = Depends(publisher(tokens))
     router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["confluent"])
+
+    @router.get("/")
+    def root() -> dict[str, Any]:
+        return {}
 
     @router.get("/schemas/types")
     def schema_types() -> list[str]:
@@ -98,51 +110,59 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
         offset: int = Query(default=0, ge=0, le=MAX_VERSION),
         limit: int = Query(default=-1, ge=-1, le=MAX_VERSION),
     ) -> list[dict[str, Any]]:
-        with service.db.read() as conn:
-            rows = repo.all_versions(conn, prefix=subjectPrefix, include_deleted=deleted)
-        if latestOnly:
-            rows = list({row.subject: row for row in rows}.values())
-        rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
-        return [version_body(service, row) for row in rows]
+        rows = service.every_version(prefix=subjectPrefix, deleted=deleted, latest_only=latestOnly)
+        return [version_body(service, row) for row in page(rows, offset, limit)]
 
     @router.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
     async def schema_by_id(
         schema_id: SchemaId,
         subject: str | None = None,
         format: str | None = Query(default=None, max_length=32),
+        fetchMaxId: bool = False,  # noqa: N803 - Confluent's name
     ) -> Response:
         # Plain reads are answered by registry.api.fast_reads before routing; what comes here is the rest.
         del subject
-        if not format:
+        if not format and not fetchMaxId:
             body = reads.body(schema_id) or await run_in_threadpool(reads.load_body, schema_id)
             if body is None:
                 raise SchemaNotFoundError(f"Schema {schema_id} not found")
             return Response(body, media_type=MEDIA_TYPE)
         stored = await run_in_threadpool(service.schema, schema_id)
-        return SchemaRegistryResponse(await run_in_threadpool(schema_fields, service, stored, format))
+        answer = await run_in_threadpool(schema_fields, service, stored, format or None)
+        if fetchMaxId:
+            answer["maxId"] = await run_in_threadpool(service.max_schema_id)
+        return SchemaRegistryResponse(answer)
 
     @router.get("/schemas/ids/{schema_id}/schema")
     def raw_schema_by_id(schema_id: SchemaId) -> Response:
         return Response(service.text(service.schema(schema_id)), media_type=MEDIA_TYPE)
 
     @router.get("/schemas/ids/{schema_id}/versions")
-    def versions_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[dict[str, Any]]:
-        with service.db.read() as conn:
-            service.stored(conn, schema_id)
-            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
-        return [{"subject": r.subject, "version": r.version} for r in rows]
+    def versions_of_schema(
+        schema_id: SchemaId, deleted: bool = False, offset: Offset = 0, limit: Limit = -1
+    ) -> list[dict[str, Any]]:
+        rows = service.versions_of_schema(schema_id, deleted=deleted)
+        return page([{"subject": r.subject, "version": r.version} for r in rows], offset, limit)
 
     @router.get("/schemas/ids/{schema_id}/subjects")
-    def subjects_of_schema(schema_id: SchemaId, deleted: bool = False) -> list[str]:
-        with service.db.read() as conn:
-            service.stored(conn, schema_id)
-            rows = repo.versions_of_schema(conn, schema_id, include_deleted=deleted)
-        return sorted({r.subject for r in rows})
+    def subjects_of_schema(
+        schema_id: SchemaId, deleted: bool = False, offset: Offset = 0, limit: Limit = -1
+    ) -> list[str]:
+        rows = service.versions_of_schema(schema_id, deleted=deleted)
+        return page(sorted({r.subject for r in rows}), offset, limit)
 
     @router.get("/subjects")
-    def subjects(deleted: bool = False) -> list[str]:
-        with service.db.read() as conn:
-            return repo.subject_names(conn, include_deleted=deleted)
+    def subjects(
+        subjectPrefix: str = Query(default="", max_length=255),  # noqa: N803 - Confluent's name
+        deleted: bool = False,
+        deletedOnly: bool = False,  # noqa: N803
+        deleted_only: DeletedOnlyAlias = False,
+        offset: Offset = 0,
+        limit: Limit = -1,
+    ) -> list[str]:
+        only = deletedOnly or deleted_only
+        names = service.subject_names(prefix=subjectPrefix, deleted=deleted, deleted_only=only)
+        return page(names, offset, limit)
 
     @router.post("/subjects/{subject}")
     def lookup(
@@ -157,12 +177,17 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
         return service.delete_subject(subject, permanent=permanent)
 
     @router.get("/subjects/{subject}/versions")
-    def list_versions(subject: Subject, deleted: bool = False) -> list[int]:
-        with service.db.read() as conn:
-            rows = repo.versions(conn, subject, include_deleted=deleted)
-        if not rows:
-            raise SubjectNotFoundError(subject)
-        return [r.version for r in rows]
+    def list_versions(
+        subject: Subject,
+        deleted: bool = False,
+        deletedOnly: bool = False,  # noqa: N803 - Confluent's name
+        deleted_only: DeletedOnlyAlias = False,
+        offset: Offset = 0,
+        limit: Limit = -1,
+    ) -> list[int]:
+        only = deletedOnly or deleted_only
+        rows = service.subject_versions(subject, deleted=deleted, deleted_only=only)
+        return page([r.version for r in rows], offset, limit)
 
     @router.post("/subjects/{subject}/versions")
     def register(
@@ -174,17 +199,12 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/subjects/{subject}/versions/{version}")
     def get_version(subject: Subject, version: str, deleted: bool = False) -> dict[str, Any]:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number, include_deleted=deleted)
+        row = service.subject_version(subject, parse_version(version), deleted=deleted)
         return version_body(service, row)
 
     @router.get("/subjects/{subject}/versions/{version}/schema")
     def get_version_schema(subject: Subject, version: str, deleted: bool = False) -> Response:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number, include_deleted=deleted)
-            stored = service.stored(conn, row.schema_id)
+        _, stored = service.version_schema(subject, parse_version(version), deleted=deleted)
         return Response(service.text(stored), media_type=MEDIA_TYPE)
 
     @router.delete("/subjects/{subject}/versions/{version}", dependencies=[writer])
@@ -193,10 +213,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/subjects/{subject}/versions/{version}/referencedby")
     def referenced_by(subject: Subject, version: str) -> list[int]:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, number)
-            return repo.referenced_by(conn, subject, row.version)
+        return service.referenced_by(subject, parse_version(version))
 
     @router.post("/compatibility/subjects/{subject}/versions/{version}")
     def check_version(
@@ -222,6 +239,9 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/config", dependencies=[admin])
     def put_global_config(body: ConfigBody) -> dict[str, str]:
+        # An empty body changes nothing and answers the configuration in force, as Confluent's does.
+        if not body.level():
+            return {"compatibility": service.get_level(None, default_to_global=True).value}
         return {"compatibility": service.set_level(None, body.level()).value}
 
     @router.delete("/config", dependencies=[admin])
@@ -234,6 +254,8 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/config/{subject}", dependencies=[admin])
     def put_subject_config(subject: Subject, body: ConfigBody) -> dict[str, str]:
+        if not body.level():
+            return {"compatibility": service.get_level(subject, default_to_global=True).value}
         return {"compatibility": service.set_level(subject, body.level()).value}
 
     @router.delete("/config/{subject}", dependencies=[admin])
@@ -246,8 +268,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/mode", dependencies=[admin])
     def put_global_mode(body: ModeBody, force: bool = False) -> dict[str, str]:
-        del force
-        return {"mode": service.set_mode(None, body.mode)}
+        return {"mode": service.set_mode(None, body.mode, force=force)}
 
     @router.get("/mode/{subject}")
     def get_subject_mode(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
@@ -255,8 +276,7 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.put("/mode/{subject}", dependencies=[admin])
     def put_subject_mode(subject: Subject, body: ModeBody, force: bool = False) -> dict[str, str]:
-        del force
-        return {"mode": service.set_mode(subject, body.mode)}
+        return {"mode": service.set_mode(subject, body.mode, force=force)}
 
     @router.delete("/mode/{subject}", dependencies=[admin])
     def delete_subject_mode(subject: Subject) -> dict[str, str]:

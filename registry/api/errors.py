@@ -15,6 +15,7 @@ from registry.errors import (
     UnknownSchemaTypeError,
 )
 from spine.http import AUTH_RULES, ErrorRule
+from spine.registry_codes import SchemaErrorCode as C
 
 logger = logging.getLogger(__name__)
 
@@ -22,33 +23,33 @@ MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 
 ERROR_RULES: tuple[ErrorRule, ...] = (
     *AUTH_RULES,
-    ErrorRule(se.SubjectNotFoundError, 404, 40401),
-    ErrorRule(se.VersionNotFoundError, 404, 40402),
-    ErrorRule(se.SchemaNotFoundError, 404, 40403),
-    ErrorRule(se.SubjectSoftDeletedError, 404, 40404),
-    ErrorRule(se.SubjectNotSoftDeletedError, 404, 40405),
-    ErrorRule(se.VersionSoftDeletedError, 404, 40406),
-    ErrorRule(se.VersionNotSoftDeletedError, 404, 40407),
-    ErrorRule(se.SubjectConfigNotFoundError, 404, 40408),
-    ErrorRule(se.SubjectModeNotFoundError, 404, 40409),
-    ErrorRule(se.IncompatibleSchemaError, 409, 409),
-    ErrorRule(InvalidSchemaError, 422, 42201),
-    ErrorRule(UnknownSchemaTypeError, 422, 42201),
-    ErrorRule(se.InvalidVersionError, 422, 42202),
-    ErrorRule(se.InvalidCompatibilityLevelError, 422, 42203),
-    ErrorRule(se.InvalidModeError, 422, 42204),
-    ErrorRule(se.OperationNotPermittedError, 422, 42205),
-    ErrorRule(se.ReferenceExistsError, 422, 42206),
-    ErrorRule(se.InvalidSubjectError, 422, 42208),
-    ErrorRule(se.LintRefusedError, 422, 42230),
-    ErrorRule(LintConfigError, 422, 42231),
-    ErrorRule(se.SemverUnderstatedError, 422, 42240),
-    ErrorRule(SemverError, 422, 42240),
-    ErrorRule(se.RequestError, 422, 42200),
-    ErrorRule(se.DeclassificationForbiddenError, 403, 40310),
-    ErrorRule(se.DeclassificationRefusedError, 403, 40311),
-    ErrorRule(se.AuditUnavailableError, 503, 50310),
-    ErrorRule(se.StorageError, 500, 50001),
+    ErrorRule(se.SubjectNotFoundError, 404, C.SUBJECT_NOT_FOUND),
+    ErrorRule(se.VersionNotFoundError, 404, C.VERSION_NOT_FOUND),
+    ErrorRule(se.SchemaNotFoundError, 404, C.SCHEMA_NOT_FOUND),
+    ErrorRule(se.SubjectSoftDeletedError, 404, C.SUBJECT_SOFT_DELETED),
+    ErrorRule(se.SubjectNotSoftDeletedError, 404, C.SUBJECT_NOT_SOFT_DELETED),
+    ErrorRule(se.VersionSoftDeletedError, 404, C.SCHEMAVERSION_SOFT_DELETED),
+    ErrorRule(se.VersionNotSoftDeletedError, 404, C.SCHEMAVERSION_NOT_SOFT_DELETED),
+    ErrorRule(se.SubjectConfigNotFoundError, 404, C.SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED),
+    ErrorRule(se.SubjectModeNotFoundError, 404, C.SUBJECT_LEVEL_MODE_NOT_CONFIGURED),
+    ErrorRule(se.IncompatibleSchemaError, 409, C.INCOMPATIBLE_SCHEMA),
+    ErrorRule(InvalidSchemaError, 422, C.INVALID_SCHEMA),
+    ErrorRule(UnknownSchemaTypeError, 422, C.INVALID_SCHEMA),
+    ErrorRule(se.InvalidVersionError, 422, C.INVALID_VERSION),
+    ErrorRule(se.InvalidCompatibilityLevelError, 422, C.INVALID_COMPATIBILITY_LEVEL),
+    ErrorRule(se.InvalidModeError, 422, C.INVALID_MODE),
+    ErrorRule(se.OperationNotPermittedError, 422, C.OPERATION_NOT_PERMITTED),
+    ErrorRule(se.ReferenceExistsError, 422, C.REFERENCE_EXISTS),
+    ErrorRule(se.InvalidSubjectError, 422, C.INVALID_SUBJECT),
+    ErrorRule(se.LintRefusedError, 422, C.LINT_REFUSED),
+    ErrorRule(LintConfigError, 422, C.LINT_CONFIG_INVALID),
+    ErrorRule(se.SemverUnderstatedError, 422, C.SEMVER_REFUSED),
+    ErrorRule(SemverError, 422, C.SEMVER_REFUSED),
+    ErrorRule(se.RequestError, 422, C.UNPROCESSABLE_REQUEST),
+    ErrorRule(se.DeclassificationForbiddenError, 403, C.DECLASSIFICATION_FORBIDDEN),
+    ErrorRule(se.DeclassificationRefusedError, 403, C.DECLASSIFICATION_REFUSED),
+    ErrorRule(se.AuditUnavailableError, 503, C.AUDIT_UNAVAILABLE),
+    ErrorRule(se.StorageError, 500, C.STORE_ERROR),
 )
 
 
@@ -62,6 +63,6 @@ def _problems(exc: Exception) -> list[dict[str, str]]:
 
 def error_body_for(code: int, exc: Exception) -> dict[str, object]:
     body: dict[str, object] = {"error_code": code, "message": str(exc)}
-    if code >= 40900 or code == 409 or (isinstance(exc, se.ServiceError) and exc.problems):
+    if code >= 40900 or code == C.INCOMPATIBLE_SCHEMA or (isinstance(exc, se.ServiceError) and exc.problems):
         body["problems"] = _problems(exc)
     return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +17,8 @@ class ReferenceBody(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1)
 
 
-class SchemaBody(BaseModel):
-    """Confluent's register/lookup/compatibility body; unknown fields (metadata, ruleSet) are ignored."""
+class SchemaFields(BaseModel):
+    """A schema as both APIs take it: text, type and references; unknown fields are ignored."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -33,8 +34,23 @@ class SchemaBody(BaseModel):
         )
 
 
-class PublishBody(SchemaBody):
-    """The spine API's publish body: a Confluent body plus the declared semantic version."""
+class SchemaBody(SchemaFields):
+    """Confluent's register/lookup/compatibility body, with the ``id`` and ``version`` IMPORT mode keeps."""
+
+    id: int | None = Field(default=None, ge=-1, le=2**31 - 1, description="IMPORT mode: the id to keep")
+    version: int | None = Field(default=None, ge=-1, le=2**31 - 1, description="IMPORT mode: the version")
+
+    def to_input(self) -> SchemaInput:
+        # Confluent's clients send -1 (id) or 0 (version) for "none".
+        return replace(
+            super().to_input(),
+            schema_id=self.id if self.id is not None and self.id >= 0 else None,
+            version=self.version if self.version is not None and self.version > 0 else None,
+        )
+
+
+class PublishBody(SchemaFields):
+    """The spine API's publish body: a schema plus the declared semantic version."""
 
     version: str | None = Field(default=None, max_length=64, description="Declared semantic version X.Y.Z")
     dryRun: bool = False  # noqa: N815 - matches the JSON field

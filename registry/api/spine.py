@@ -15,12 +15,9 @@ from fastapi import APIRouter, Depends, Query
 from registry.api.auth import publisher
 from registry.api.confluent import SchemaRegistryResponse, Subject, parse_version
 from registry.api.models import LintConfigBody, PublishBody, RollbackBody
-from registry.diff import diff_schemas
 from registry.semver import SemVer
 from registry.service import Actor, PublishResult, RegistryService, governed_topic
-from registry.service_errors import SubjectNotFoundError
 from registry.storage import VersionRow
-from registry.storage import repository as repo
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
 
@@ -50,9 +47,8 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
     router = APIRouter(default_response_class=SchemaRegistryResponse, tags=["spine"])
 
     def describe(row: VersionRow) -> dict[str, Any]:
-        with service.db.read() as conn:
-            stored = service.stored(conn, row.schema_id)
-            tags = service.parsed(conn, row.schema_id).tagged_fields()
+        stored = service.schema(row.schema_id)
+        tags = service.tagged_fields(row.schema_id)
         return {
             "subject": row.subject,
             "version": row.version,
@@ -69,16 +65,11 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
 
     @router.get("/schemas/{subject}", summary="Latest version of a subject with its semver, tags and state")
     def latest(subject: Subject) -> dict[str, Any]:
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, None)
-        return describe(row)
+        return describe(service.subject_version(subject, None))
 
     @router.get("/schemas/{subject}/versions", summary="Every live version of a subject with its semver")
     def versions(subject: Subject) -> list[dict[str, Any]]:
-        with service.db.read() as conn:
-            rows = repo.versions(conn, subject)
-        if not rows:
-            raise SubjectNotFoundError(subject)
+        rows = service.subject_versions(subject)
         return [
             {"version": r.version, "id": r.schema_id, "semver": r.semver, "deprecated": r.deprecated}
             for r in rows
@@ -88,9 +79,7 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         "/schemas/{subject}/versions/{version}", summary="One version with its semver, tags and state"
     )
     def one_version(subject: Subject, version: str) -> dict[str, Any]:
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, parse_version(version))
-        return describe(row)
+        return describe(service.subject_version(subject, parse_version(version)))
 
     @router.get("/schemas/{subject}/diff", summary="Field-level changes between two versions, each classed")
     def diff(
@@ -98,10 +87,7 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
         from_: str = Query(alias="from", max_length=16, description="Version number or 'latest'"),
         to: str = Query(default="latest", max_length=16, description="Version number or 'latest'"),
     ) -> dict[str, Any]:
-        with service.db.read() as conn:
-            old = service.version_row(conn, subject, parse_version(from_))
-            new = service.version_row(conn, subject, parse_version(to))
-            changes = diff_schemas(service.parsed(conn, old.schema_id), service.parsed(conn, new.schema_id))
+        old, new, changes = service.diff_versions(subject, parse_version(from_), parse_version(to))
         return {
             "subject": subject,
             "from": {"version": old.version, "semver": old.semver},
@@ -122,9 +108,8 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
 
     @router.get("/schemas/{subject}/versions/{version}/tags", summary="Fields of a version and their tags")
     def tags(subject: Subject, version: str) -> dict[str, Any]:
-        with service.db.read() as conn:
-            row = service.version_row(conn, subject, parse_version(version))
-            fields = service.parsed(conn, row.schema_id).tagged_fields()
+        row = service.subject_version(subject, parse_version(version))
+        fields = service.tagged_fields(row.schema_id)
         return {
             "subject": subject,
             "version": row.version,
@@ -134,10 +119,7 @@ def spine_router(service: RegistryService, tokens: TokenStore) -> APIRouter:
 
     @router.post("/schemas/{subject}/versions/{version}/deprecate", dependencies=[writer])
     def deprecate(subject: Subject, version: str) -> dict[str, Any]:
-        number = parse_version(version)
-        with service.db.read() as conn:
-            number = service.version_row(conn, subject, number).version
-        return describe(service.deprecate(subject, number))
+        return describe(service.deprecate(subject, parse_version(version)))
 
     @router.post("/schemas/{subject}/rollback", summary="Re-register version N as latest")
     def rollback(subject: Subject, body: RollbackBody, actor: Actor = caller) -> dict[str, Any]:

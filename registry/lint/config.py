@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from registry.errors import LintConfigError
 from registry.lint.model import Severity
+from registry.lint.table import RULES, default_severities
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,6 @@ class LintConfig:
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> LintConfig:
         """Build from ``{"rule": "error|warn|off"}``; unknown rules or severities raise LintConfigError."""
-        from registry.lint.rules import RULES
-
         if not isinstance(mapping, Mapping):
             raise LintConfigError("lint configuration must map rule names to error, warn or off")
         rules: dict[str, Severity] = {}
@@ -38,8 +37,6 @@ class LintConfig:
     @classmethod
     def default(cls) -> LintConfig:
         """Every rule at its default severity."""
-        from registry.lint.rules import default_severities
-
         return cls(MappingProxyType(default_severities()))
 
     def merged(self, override: LintConfig | Mapping[str, object]) -> LintConfig:
@@ -49,8 +46,6 @@ class LintConfig:
 
     def severity(self, rule: str) -> Severity:
         """The severity ``rule`` runs at."""
-        from registry.lint.rules import RULES
-
         if rule in self.rules:
             return self.rules[rule]
         return RULES[rule].default if rule in RULES else Severity.OFF

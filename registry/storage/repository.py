@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -105,11 +105,23 @@ def add_schema(
     references: Sequence[Reference],
     *,
     fp: str | None = None,
+    schema_id: int | None = None,
 ) -> tuple[int, bool]:
     """The global id of this schema and whether this call inserted it (with ``raw`` as its text).
 
-    ``fp`` is the schema's fingerprint when the caller has just looked it up and found no schema.
+    ``fp`` is the schema's fingerprint when the caller has just looked it up and found no schema;
+    ``schema_id`` an id to insert it under (IMPORT mode), which the caller has checked is free.
     """
+    if schema_id is not None:
+        fp = fp or fingerprint(schema_type, canonical, references)
+        conn.execute(
+            insert(schemas).values(
+                id=schema_id, schema_type=schema_type, fingerprint=fp, canonical=canonical, raw=raw
+            )
+        )
+        _after_explicit_id(conn)
+        _insert_references(conn, schema_id, references)
+        return schema_id, True
     if fp is None:
         fp = fingerprint(schema_type, canonical, references)
         found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
@@ -128,12 +140,28 @@ def add_schema(
     if inserted is None:
         return int(conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar_one()), False
     schema_id = int(inserted)
+    _insert_references(conn, schema_id, references)
+    return schema_id, True
+
+
+def _insert_references(conn: Connection, schema_id: int, references: Sequence[Reference]) -> None:
     if references:
         conn.execute(
             insert(schema_references),
             [{"schema_id": schema_id, **ref.as_dict()} for ref in references],
         )
-    return schema_id, True
+
+
+def _after_explicit_id(conn: Connection) -> None:
+    """Keep auto-assigned ids above every imported one: PostgreSQL's sequence does not follow an explicit
+    id (SQLite's rowid does by itself)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('schemas', 'id'), "
+                "GREATEST((SELECT MAX(id) FROM schemas), 1))"
+            )
+        )
 
 
 def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
@@ -152,6 +180,11 @@ def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
         raw=row.raw,
         references=tuple(Reference(r.name, r.subject, r.version) for r in refs),
     )
+
+
+def max_schema_id(conn: Connection) -> int:
+    """The highest global id assigned (0 when there is none)."""
+    return int(conn.execute(select(func.max(schemas.c.id))).scalar() or 0)
 
 
 def schema_id_by_fingerprint(conn: Connection, fp: str) -> int | None:
@@ -214,10 +247,14 @@ def versions_of_schema(
     return [_version(r) for r in conn.execute(query)]
 
 
-def add_version(conn: Connection, subject: str, schema_id: int, semver: str) -> int:
-    """Append a version to ``subject`` (which the caller has locked) and return its number."""
-    top = conn.execute(st.TOP_VERSION, {"subject": subject}).scalar()
-    number = int(top or 0) + 1
+def add_version(
+    conn: Connection, subject: str, schema_id: int, semver: str, *, number: int | None = None
+) -> int:
+    """Append a version to ``subject`` (which the caller has locked) and return its number: one above the
+    highest, or ``number`` (IMPORT mode) when the caller has checked it is free."""
+    if number is None:
+        top = conn.execute(st.TOP_VERSION, {"subject": subject}).scalar()
+        number = int(top or 0) + 1
     conn.execute(
         st.INSERT_VERSION,
         {
@@ -297,8 +334,10 @@ def all_versions(conn: Connection, *, prefix: str = "", include_deleted: bool = 
     return [_version(r) for r in conn.execute(query)]
 
 
-def subject_names(conn: Connection, *, include_deleted: bool = False) -> list[str]:
+def subject_names(conn: Connection, *, prefix: str = "", include_deleted: bool = False) -> list[str]:
     query = select(subject_versions.c.subject).distinct()
+    if prefix:
+        query = query.where(subject_versions.c.subject.startswith(prefix, autoescape=True))
     if not include_deleted:
         query = query.where(subject_versions.c.deleted.is_(False))
     return sorted(str(s) for s in conn.execute(query).scalars())

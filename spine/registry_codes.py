@@ -1,0 +1,45 @@
+"""The schema registry's error codes, named once: Confluent's where Confluent defines one, the spine's own
+(lint, semver gate, declassification) beside them. The registry answers with them, its clients match them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class SchemaErrorCode(IntEnum):
+    """The ``error_code`` of a registry error body."""
+
+    UNAUTHORIZED = 40101
+    FORBIDDEN = 40301
+    DECLASSIFICATION_FORBIDDEN = 40310
+    DECLASSIFICATION_REFUSED = 40311
+    NOT_FOUND = 40400
+    SUBJECT_NOT_FOUND = 40401
+    VERSION_NOT_FOUND = 40402
+    SCHEMA_NOT_FOUND = 40403
+    SUBJECT_SOFT_DELETED = 40404
+    SUBJECT_NOT_SOFT_DELETED = 40405
+    SCHEMAVERSION_SOFT_DELETED = 40406
+    SCHEMAVERSION_NOT_SOFT_DELETED = 40407
+    SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED = 40408
+    SUBJECT_LEVEL_MODE_NOT_CONFIGURED = 40409
+    INCOMPATIBLE_SCHEMA = 409
+    UNPROCESSABLE_REQUEST = 42200
+    INVALID_SCHEMA = 42201
+    INVALID_VERSION = 42202
+    INVALID_COMPATIBILITY_LEVEL = 42203
+    INVALID_MODE = 42204
+    OPERATION_NOT_PERMITTED = 42205
+    REFERENCE_EXISTS = 42206
+    ID_DOES_NOT_MATCH = 42207
+    INVALID_SUBJECT = 42208
+    INVALID_RULESET = 42210
+    LINT_REFUSED = 42230
+    LINT_CONFIG_INVALID = 42231
+    SEMVER_REFUSED = 42240
+    STORE_ERROR = 50001
+    AUDIT_UNAVAILABLE = 50310
+
+
+__all__ = ["SchemaErrorCode"]
