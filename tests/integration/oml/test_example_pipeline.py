@@ -240,6 +240,10 @@ def test_run_logs_lineage_and_bundle_hold_no_secret(setup: Setup) -> None:
     assert "## Event timeline" in bundle
     assert "## Metrics summary" in bundle
     assert (run_dir / "report.html").is_file()
+    checked = json.loads((run_dir / "artifacts" / "checked" / "stats.json").read_text())
+    assert checked["rows_in"] == checked["rows_out"] + checked["rows_rejected"]
+    table_stats = json.loads((run_dir / "artifacts" / "to_table" / "stats.json").read_text())
+    assert table_stats["rows_written"] == len(_table(setup))
     secret = setup.env[TOKEN_ENV]
     for path in [*home.rglob("*"), setup.pipeline.parent / "bundle.txt"]:
         if path.is_file():
