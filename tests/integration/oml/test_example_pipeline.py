@@ -293,3 +293,44 @@ def test_stop_ends_a_running_pipeline_after_its_batch(setup: Setup) -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert [(r["run_id"], r["state"]) for r in json.loads(listed.stdout)] == [("to-stop", "stopped")]
+
+
+def test_a_route_denied_after_compiling_fails_the_run_before_reading(setup: Setup) -> None:
+    from oml.compile import compile_pipeline
+    from oml.context import LiveContext
+    from oml.files import load_pipeline
+    from oml.runtime.runner import PipelineRunner, Services
+    from spine.governed import AccessDenied
+
+    spine = setup.spine
+    pipeline = load_pipeline(setup.pipeline, env=setup.env)
+    registry, gate = spine.registry_client("consumer"), spine.gate_client()
+    compiled = compile_pipeline(pipeline, LiveContext(gate, registry))
+    policy = gate.policy()
+    assert policy is not None
+    # The policy changes between compile and run: the EU-to-US rule is gone.
+    matrix = (EXAMPLES / "residency" / "matrix.yaml").read_text().replace("sales.orders", setup.source)
+    matrix = matrix.replace("to: us-east\n      redact", "to: ap-south\n      redact")
+    output = f"  {setup.output}: {{home: us-east, classification: INTERNAL, subject: {setup.output}-value}}\n"
+    matrix = matrix.replace('version: "2026-12-01.1"', f'version: "{uuid.uuid4().hex[:8]}"')
+    matrix = matrix.replace("datasets:\n", f"datasets:\n{output}")
+    pushed = spine.gate.post(
+        "/v1/policy",
+        content=matrix.encode(),
+        params={"source": "test"},
+        headers={"Content-Type": "application/yaml", **spine.gate.headers(Role.ADMIN)},
+    )
+    assert pushed.status_code == 201, pushed.text
+    home = Path(setup.env["SPINE_HOME"])
+    runner = PipelineRunner(
+        pipeline, compiled, Services(spine.kafka, registry, gate), home=home, env=setup.env
+    )
+    with pytest.raises(AccessDenied):
+        runner.run(idle_timeout_s=2)
+    status = json.loads((runner.log.dir / "status.json").read_text())
+    assert status["state"] == "failed"
+    assert "denied" in status["error"]
+    assert _table(setup) == []
+    lineage = [json.loads(m.value() or b"{}") for m in read_topic(spine.kafka, LINEAGE)]
+    states = {e["eventType"] for e in lineage if e.get("run", {}).get("runId") == status["lineage_run_id"]}
+    assert states == {"START", "FAIL"}
