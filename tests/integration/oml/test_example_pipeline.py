@@ -334,3 +334,31 @@ def test_a_route_denied_after_compiling_fails_the_run_before_reading(setup: Setu
     lineage = [json.loads(m.value() or b"{}") for m in read_topic(spine.kafka, LINEAGE)]
     states = {e["eventType"] for e in lineage if e.get("run", {}).get("runId") == status["lineage_run_id"]}
     assert states == {"START", "FAIL"}
+
+
+def test_two_processes_of_one_pipeline_share_the_partitions(setup: Setup) -> None:
+    home = Path(setup.env["SPINE_HOME"])
+    runs = [
+        _spine(setup, "run", str(setup.pipeline), "--run-id", f"p{i}", "--idle-timeout", "8", "--json",
+               "--no-progress")
+        for i in range(2)
+    ]  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [home / "runs" / f"p{i}" / "status.json" for i in range(2)]
+        if all(s.is_file() and json.loads(s.read_text())["state"] == "running" for s in states):
+            break
+        time.sleep(0.1)
+    time.sleep(4)  # both members joined the group (Tansu holds a join for half the session timeout)
+    records = _orders(1, 200)
+    _produce(setup, records)
+    summaries = []
+    for process in runs:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        summaries.append(json.loads(out))
+    reads = [s["read"] for s in summaries]
+    assert all(n > 0 for n in reads), reads
+    assert sum(reads) >= len(records)
+    expected = _expected(records)
+    assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
