@@ -125,10 +125,7 @@ def _measure(home: Path, kafka: KafkaSettings, count: int) -> dict[str, Any]:
     )
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        matrix = (EXAMPLES / "residency" / "matrix.yaml").read_text().replace(
-            "datasets:\n", "datasets:\n  analytics.paid_orders: {home: us-east, classification: INTERNAL, "
-            "subject: analytics.paid_orders-value}\n"
-        )  # fmt: skip
+        matrix = (EXAMPLES / "residency" / "matrix.yaml").read_text()
         httpx.post(f"{gate_url}/v1/policy", content=matrix.encode(), timeout=30,
                    headers={**headers, "Content-Type": "application/yaml"}).raise_for_status()  # fmt: skip
         admin = Admin(kafka)

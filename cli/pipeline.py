@@ -141,7 +141,7 @@ def compile_cmd(
 ) -> None:
     """Compile a pipeline into a deterministic manifest (exit 1 when the gate denies a route)."""
     pipeline, compiled = compile_file(file, connections, param, matrix, schema, as_json)
-    target = (out or Path("compiled") / pipeline.name) / "manifest.json"
+    target = (out or _home() / "compiled" / pipeline.name) / "manifest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(compiled.text, encoding="utf-8")
     summary = {"compiled": True, "manifest": str(target), "fingerprints": compiled.manifest["fingerprints"]}

@@ -12,9 +12,10 @@ The file (YAML)::
 A field is taken from the first of these that has it (the crash course's precedence): the step's inline
 ``connection`` mapping; the alias it names (``"@sql.analytics"``, or ``from:`` inside an inline mapping);
 the family's ``default: true`` entry when no alias is named; the environment (``OML_<FAMILY>_<FIELD>``).
-Secrets (fields named like password/secret/token/api_key, and a URL's password) are never inline in a
-pipeline and never literal in the connections file: only ``${ENV}`` references, resolved at run time.
-Resolution here is pure: the environment is passed in.
+An entry may be empty (``local: {default: true}``): a command then uses its own defaults (the running
+``spine up``). Secrets (fields named like password/secret/token/api_key, and a URL's password) are never
+inline in a pipeline and never literal in the connections file: only ``${ENV}`` references, resolved at
+run time. Resolution here is pure: the environment is passed in.
 """
 
 from __future__ import annotations
@@ -260,7 +261,7 @@ def resolve(
         for name, value in layer.items():
             fields[name] = value
             origins[name] = origin
-    if not fields:
+    if not fields and alias is None:
         issues.append(
             doc.issue(
                 OmlCode.NO_CONNECTION,

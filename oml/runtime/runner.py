@@ -11,6 +11,7 @@ record once (upsert by key), the topic at least once. Run logs and OpenLineage e
 
 from __future__ import annotations
 
+import json
 import logging
 import resource
 import time
@@ -91,6 +92,7 @@ class PipelineRunner:
         self._buffer: list[Row] = []
         self._started = time.monotonic()
         self.first_record_at: float | None = None  # monotonic time the first record arrived
+        self._rejections: list[dict[str, Any]] = []
 
     def stop(self) -> None:
         """Ask the run to finish after the batch in hand (safe from a signal handler)."""
@@ -216,6 +218,7 @@ class PipelineRunner:
                     failed = failed or exc
             if dlq_producer is not None:
                 dlq_producer.close()
+            self._write_artifacts(sinks)
             if self._consumer is not None:
                 self._consumer.close()
             state = "failed" if failed is not None else ("stopped" if self._stopping else "completed")
@@ -258,6 +261,25 @@ class PipelineRunner:
             dlq_producer.flush()
         for sink in sinks.values():
             sink.flush()
+
+    def _write_artifacts(self, sinks: Mapping[str, TopicSink | TableSink]) -> None:
+        """Per step: its counters; expectations also list each rejection (where it was, which check, why;
+        no record values); sinks what they wrote."""
+        for step_id, stats in self.topology.stats.items():
+            folder = self.log.artifacts(step_id)
+            body: dict[str, Any] = {
+                "rows_in": stats.rows_in,
+                "rows_out": stats.rows_out,
+                "rows_rejected": stats.rejected,
+                "seconds": round(stats.seconds, 6),
+            }
+            if step_id in sinks:
+                body["rows_written"] = sinks[step_id].written
+            (folder / "stats.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+            mine = [r for r in self._rejections if r["step"] == step_id]
+            if mine:
+                lines = "".join(json.dumps(r, sort_keys=True) + "\n" for r in mine)
+                (folder / "rejections.jsonl").write_text(lines)
 
     def _metrics(self, progress: Progress | None) -> None:
         elapsed = time.monotonic() - self._started

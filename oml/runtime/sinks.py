@@ -13,10 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from oml.errors import OmlError
 from oml.runtime.operators import Row
-from spine.errors import UnavailableError
+from spine.errors import ConfigError, UnavailableError
 from spine.governed import GovernedProducer
 from spine.kafka import DeliveryFuture
 from spine.sql import Transaction, create_engine
@@ -78,7 +79,10 @@ class TableSink:
     def __init__(
         self, url: str, table: str, key: Sequence[str], columns: Sequence[str], *, setting: str
     ) -> None:
-        self.engine = create_engine(url, setting=setting)
+        try:
+            self.engine = create_engine(url, setting=setting)
+        except OSError as exc:
+            raise ConfigError(f"{setting}: cannot create the database's directory: {exc.strerror}") from exc
         self.table_name = table
         self.key = tuple(key)
         self.columns = tuple(columns)
@@ -103,7 +107,12 @@ class TableSink:
     def write(self, rows: Sequence[Row]) -> None:
         if not rows:
             return
-        table = self._ensure(rows[0].value)
+        try:
+            table = self._ensure(rows[0].value)
+        except SQLAlchemyError as exc:
+            raise SinkError(
+                f"table {self.table_name}: cannot read or create it: {type(exc).__name__}"
+            ) from exc
         by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows:  # the last record of a key in the batch wins, as it would across batches
             values = {c: row.value.get(c) for c in self.columns if c in table.c}

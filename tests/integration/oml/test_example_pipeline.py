@@ -240,6 +240,10 @@ def test_run_logs_lineage_and_bundle_hold_no_secret(setup: Setup) -> None:
     assert "## Event timeline" in bundle
     assert "## Metrics summary" in bundle
     assert (run_dir / "report.html").is_file()
+    checked = json.loads((run_dir / "artifacts" / "checked" / "stats.json").read_text())
+    assert checked["rows_in"] == checked["rows_out"] + checked["rows_rejected"]
+    table_stats = json.loads((run_dir / "artifacts" / "to_table" / "stats.json").read_text())
+    assert table_stats["rows_written"] == len(_table(setup))
     secret = setup.env[TOKEN_ENV]
     for path in [*home.rglob("*"), setup.pipeline.parent / "bundle.txt"]:
         if path.is_file():
@@ -289,3 +293,72 @@ def test_stop_ends_a_running_pipeline_after_its_batch(setup: Setup) -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert [(r["run_id"], r["state"]) for r in json.loads(listed.stdout)] == [("to-stop", "stopped")]
+
+
+def test_a_route_denied_after_compiling_fails_the_run_before_reading(setup: Setup) -> None:
+    from oml.compile import compile_pipeline
+    from oml.context import LiveContext
+    from oml.files import load_pipeline
+    from oml.runtime.runner import PipelineRunner, Services
+    from spine.governed import AccessDenied
+
+    spine = setup.spine
+    pipeline = load_pipeline(setup.pipeline, env=setup.env)
+    registry, gate = spine.registry_client("consumer"), spine.gate_client()
+    compiled = compile_pipeline(pipeline, LiveContext(gate, registry))
+    policy = gate.policy()
+    assert policy is not None
+    # The policy changes between compile and run: the EU-to-US rule is gone.
+    matrix = (EXAMPLES / "residency" / "matrix.yaml").read_text().replace("sales.orders", setup.source)
+    matrix = matrix.replace("to: us-east\n      redact", "to: ap-south\n      redact")
+    output = f"  {setup.output}: {{home: us-east, classification: INTERNAL, subject: {setup.output}-value}}\n"
+    matrix = matrix.replace('version: "2026-12-01.1"', f'version: "{uuid.uuid4().hex[:8]}"')
+    matrix = matrix.replace("datasets:\n", f"datasets:\n{output}")
+    pushed = spine.gate.post(
+        "/v1/policy",
+        content=matrix.encode(),
+        params={"source": "test"},
+        headers={"Content-Type": "application/yaml", **spine.gate.headers(Role.ADMIN)},
+    )
+    assert pushed.status_code == 201, pushed.text
+    home = Path(setup.env["SPINE_HOME"])
+    runner = PipelineRunner(
+        pipeline, compiled, Services(spine.kafka, registry, gate), home=home, env=setup.env
+    )
+    with pytest.raises(AccessDenied):
+        runner.run(idle_timeout_s=2)
+    status = json.loads((runner.log.dir / "status.json").read_text())
+    assert status["state"] == "failed"
+    assert "denied" in status["error"]
+    assert _table(setup) == []
+    lineage = [json.loads(m.value() or b"{}") for m in read_topic(spine.kafka, LINEAGE)]
+    states = {e["eventType"] for e in lineage if e.get("run", {}).get("runId") == status["lineage_run_id"]}
+    assert states == {"START", "FAIL"}
+
+
+def test_two_processes_of_one_pipeline_share_the_partitions(setup: Setup) -> None:
+    home = Path(setup.env["SPINE_HOME"])
+    runs = [
+        _spine(setup, "run", str(setup.pipeline), "--run-id", f"p{i}", "--idle-timeout", "8", "--json",
+               "--no-progress")
+        for i in range(2)
+    ]  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [home / "runs" / f"p{i}" / "status.json" for i in range(2)]
+        if all(s.is_file() and json.loads(s.read_text())["state"] == "running" for s in states):
+            break
+        time.sleep(0.1)
+    time.sleep(4)  # both members joined the group (Tansu holds a join for half the session timeout)
+    records = _orders(1, 200)
+    _produce(setup, records)
+    summaries = []
+    for process in runs:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        summaries.append(json.loads(out))
+    reads = [s["read"] for s in summaries]
+    assert all(n > 0 for n in reads), reads
+    assert sum(reads) >= len(records)
+    expected = _expected(records)
+    assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])

@@ -30,7 +30,10 @@ def workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("SPINE_TOKEN", SECRET)
     monkeypatch.chdir(tmp_path)
     shutil.copy(EXAMPLES / "pipelines" / "orders-analytics.oml.yaml", tmp_path / "p.oml.yaml")
-    shutil.copy(EXAMPLES / "pipelines" / "connections.yaml", tmp_path / "connections.yaml")
+    (tmp_path / "connections.yaml").write_text(
+        "connections:\n  kafka:\n    local:\n      default: true\n      gate_url: http://127.0.0.1:8181\n"
+        "      token: ${SPINE_TOKEN}\n  sql:\n    analytics: {default: true, url: 'sqlite:///a.db'}\n"
+    )
     return tmp_path
 
 

@@ -62,7 +62,7 @@ def test_check_accepts_the_example_matrix() -> None:
     assert result.exit_code == 0
     body = json.loads(result.output)
     assert body["valid"] is True
-    assert body["datasets"] == 6
+    assert body["datasets"] == 7
 
 
 def test_check_refuses_an_undefined_region_naming_file_and_line(tmp_path: Path) -> None:

@@ -39,11 +39,19 @@ def context() -> StaticContext:
     return StaticContext(policy, {v.subject: v for v in (orders, paid)})
 
 
+CONNECTIONS = """
+connections:
+  kafka:
+    local: {default: true, bootstrap: "127.0.0.1:9092", token: "${SPINE_TOKEN}"}
+  sql:
+    analytics: {default: true, url: "sqlite:///analytics.db"}
+"""
+
+
 @pytest.fixture
 def connections() -> Connections:
-    parsed, issues = parse_connections(
-        (EXAMPLES / "pipelines" / "connections.yaml").read_text(), "connections.yaml"
-    )
+    """The example's connections with a secret (a token from the environment)."""
+    parsed, issues = parse_connections(CONNECTIONS, "connections.yaml")
     assert issues == []
     return parsed
 
