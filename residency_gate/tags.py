@@ -27,12 +27,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Any, Self, TypeGuard
+from typing import Any, TypeGuard
 
 from residency_gate.errors import ResidencyError
 from residency_gate.evaluate import MAX_SCHEMA_VERSION, FieldTag, Route, SchemaRef
 from residency_gate.policy.model import Policy
+from spine.httpclient import Closeable
 from spine.registry_client import RegistryClient, RegistryClientError, RegistryUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def _ask(lookup: Lookup | None, ref: SchemaRef) -> SchemaTags | TagLookupError:
         return exc
 
 
-class RegistryTags:
+class RegistryTags(Closeable):
     """Reads tagged fields from the registry at ``url`` through the spine's registry client; thread-safe;
     raises only ``TagLookupError``.
 
@@ -260,14 +260,6 @@ class RegistryTags:
 
     def close(self) -> None:
         self._registry.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""A base for objects that own one ``httpx.Client``: closed by ``close()`` or by leaving a ``with`` block."""
+"""Bases for objects closed by ``close()`` or by leaving a ``with`` block (and owning an httpx client)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Self
 import httpx
 
 
-class OwnsHttpClient:
-    _http: httpx.Client
+class Closeable:
+    """A base for objects closed by ``close()`` or by leaving a ``with`` block."""
 
     def close(self) -> None:
-        self._http.close()
+        raise NotImplementedError
 
     def __enter__(self) -> Self:
         return self
@@ -23,4 +23,11 @@ class OwnsHttpClient:
         self.close()
 
 
-__all__ = ["OwnsHttpClient"]
+class OwnsHttpClient(Closeable):
+    _http: httpx.Client
+
+    def close(self) -> None:
+        self._http.close()
+
+
+__all__ = ["Closeable", "OwnsHttpClient"]
