@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from registry import contracts
 from registry.classification import Declassification, declassifications, field_classes, lost_tags
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
 from registry.errors import GateRefusedError, MajorNotDeclaredError
@@ -144,6 +145,20 @@ def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
     return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
 
 
+Group = tuple[str, str | None]
+
+
+def _fingerprint(schema: ParsedSchema, item: SchemaInput) -> str:
+    return repo.fingerprint(
+        schema.schema_type.value, schema.canonical(), item.references, item.metadata, item.rule_set
+    )
+
+
+def _group(name: str | None, item: SchemaInput) -> Group | None:
+    """The compatibility group a new version falls in: the property's name and the version's value."""
+    return None if name is None else (name, contracts.group_value(item.metadata, name))
+
+
 def _gate_refusal(subject: str, exc: GateRefusedError) -> ServiceError:
     """The API error for a refusal of the semver gate: 409 for an undeclared MAJOR, else 42240."""
     incompatible = [Problem(i.path, i.message, i.kind) for i in exc.incompatibilities]
@@ -195,10 +210,25 @@ class RegistryService(ReadOperations, ConfigOperations):
         return findings
 
     def _compare_with(
-        self, conn: Connection, level: CompatibilityLevel, subject: str, latest: VersionRow | None
+        self,
+        conn: Connection,
+        level: CompatibilityLevel,
+        subject: str,
+        latest: VersionRow | None,
+        group: Group | None = None,
     ) -> list[ParsedSchema]:
         if level is CompatibilityLevel.NONE or latest is None:
             return []
+        if group is not None:
+            # Confluent's compatibilityGroup: only versions with the same value of the property count.
+            name, value = group
+            ids = [
+                schema_id
+                for schema_id in repo.live_schema_ids(conn, subject)
+                if contracts.group_value(self.stored(conn, schema_id).metadata, name) == value
+            ]
+            ids = ids if level.transitive else ids[-1:]
+            return [self.parsed(conn, schema_id) for schema_id in dict.fromkeys(ids)]
         if not level.transitive:
             return [self.parsed(conn, latest.schema_id)]
         # Versions that differ only in docs and tags check alike: compare each structure once, oldest first.
@@ -220,10 +250,11 @@ class RegistryService(ReadOperations, ConfigOperations):
         new: ParsedSchema,
         level: CompatibilityLevel | None = None,
         latest: VersionRow | None = None,
+        group: Group | None = None,
     ) -> CompatibilityResult:
         level = level or self.level(conn, subject)
         latest = latest or repo.latest_version(conn, subject)
-        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest))
+        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest, group))
 
     def _assess(
         self, conn: Connection, level: CompatibilityLevel, new: ParsedSchema, latest: VersionRow | None
@@ -317,11 +348,27 @@ class RegistryService(ReadOperations, ConfigOperations):
         """``new_id``: insert the schema under this (free) id, as IMPORT mode does."""
         schema_type = schema.schema_type.value
         schema_id, created = repo.add_schema(
-            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp, schema_id=new_id
+            conn,
+            schema_type,
+            schema.canonical(),
+            schema.raw,
+            item.references,
+            fp=fp,
+            schema_id=new_id,
+            metadata=item.metadata,
+            rule_set=item.rule_set,
         )
         stored = None
         if created:
-            stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
+            stored = StoredSchema(
+                schema_id,
+                schema_type,
+                schema.canonical(),
+                schema.raw,
+                item.references,
+                item.metadata,
+                item.rule_set,
+            )
         number = repo.add_version(conn, subject, schema_id, str(semver), number=item.version)
         known = repo.remembered_classes(conn, subject)
         repo.remember_classes(conn, subject, known, field_classes(schema, untagged=True))
@@ -351,7 +398,6 @@ class RegistryService(ReadOperations, ConfigOperations):
         """Confluent semantics: reuse an existing version, else check the level (409) and append; in IMPORT
         mode keep the ``id`` and ``version`` sent and skip the check."""
         schema = self.parse(None, item)
-        fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
             settings = self.settings(conn, subject)
@@ -359,15 +405,24 @@ class RegistryService(ReadOperations, ConfigOperations):
             if refused is not None:
                 raise OperationNotPermittedError(refused)
             if item.schema_id is not None:
-                imported = self._import(conn, subject, schema, item, fp, actor)
+                imported = self._import(conn, subject, schema, item, _fingerprint(schema, item), actor)
                 if isinstance(imported, Registered):
                     return imported
                 appended = imported
             else:
+                item = self._with_contract(conn, subject, item)
+                fp = _fingerprint(schema, item)
                 known = repo.schema_id_by_fingerprint(conn, fp)
                 found = repo.version_with_schema(conn, subject, known) if known is not None else None
-                if found is not None:
+                pinned = contracts.pinned_version(item.metadata)
+                if found is not None and (pinned is None or found.version == pinned):
                     return Registered(subject, found.version, found.schema_id, found.semver)
+                if pinned is not None:
+                    # A new version records its own number in confluent:version.
+                    number = repo.next_version(conn, subject)
+                    item = replace(item, metadata=contracts.with_version(item.metadata, number))
+                    fp = _fingerprint(schema, item)
+                    known = repo.schema_id_by_fingerprint(conn, fp)
                 appended = self._register_new(conn, subject, schema, item, settings, fp, known, actor)
             repo.record_change(conn, subject)
         self._remember(appended)
@@ -440,10 +495,11 @@ class RegistryService(ReadOperations, ConfigOperations):
         level = settings.level
         latest = repo.latest_version(conn, subject)
         assessment = self._assess(conn, level, schema, latest)
+        group = _group(settings.group, item)
         if level is CompatibilityLevel.NONE or latest is None:
             result = CompatibilityResult()
-        elif level.transitive:
-            result = self.check(conn, subject, schema, level, latest)
+        elif level.transitive or group is not None:
+            result = self.check(conn, subject, schema, level, latest, group)
         else:
             result = CompatibilityResult(assessment.incompatibilities)
         if not result.compatible:
@@ -484,8 +540,9 @@ class RegistryService(ReadOperations, ConfigOperations):
             settings = self.settings(conn, subject)
             findings = self._lint(conn, subject, schema, settings.lint)
             latest = repo.latest_version(conn, subject)
+            item = self._with_contract(conn, subject, item)
             if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
-                conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+                conn, _fingerprint(schema, item)
             ):
                 major = SemVer.parse(latest.semver).major
                 return PublishResult(
@@ -564,8 +621,9 @@ class RegistryService(ReadOperations, ConfigOperations):
     ) -> CompatibilityResult:
         with self.db.read() as conn:
             schema = self.parse(conn, item)
+            group = _group(self.settings(conn, subject).group, self._with_contract(conn, subject, item))
             if all_versions:
-                return self.check(conn, subject, schema)
+                return self.check(conn, subject, schema, group=group)
             # Confluent compares with the live version asked for: a missing number is 40402 (whether or
             # not the subject exists), and "latest" of a subject with no live version is compatible.
             if number is None:
@@ -577,6 +635,10 @@ class RegistryService(ReadOperations, ConfigOperations):
             level = self.level(conn, subject)
             if level is CompatibilityLevel.NONE or row is None:
                 return CompatibilityResult()
+            if group is not None:
+                name, value = group
+                if contracts.group_value(self.stored(conn, row.schema_id).metadata, name) != value:
+                    return CompatibilityResult()
             return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
 
     def lookup(self, subject: str, item: SchemaInput, *, include_deleted: bool) -> VersionRow:
@@ -587,16 +649,38 @@ class RegistryService(ReadOperations, ConfigOperations):
                 # Confluent matches an empty schema against nothing: not found, not invalid.
                 raise SchemaNotFoundError("Schema not found")
             schema = self.parse(conn, item)
-            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
-            known = repo.schema_id_by_fingerprint(conn, fp)
-            live = repo.version_with_schema(conn, subject, known) if known is not None else None
-            if live is not None:
-                return live
-            if include_deleted:
-                for row in repo.versions(conn, subject, include_deleted=True):
-                    if row.schema_id == known:
-                        return row
+            # As registration would store it: as sent, then with the latest version's metadata and ruleSet.
+            candidates = [item]
+            contract = self._with_contract(conn, subject, item)
+            if contract != item:
+                candidates.append(contract)
+            for candidate in candidates:
+                known = repo.schema_id_by_fingerprint(conn, _fingerprint(schema, candidate))
+                if known is None:
+                    continue
+                live = repo.version_with_schema(conn, subject, known)
+                if live is not None:
+                    return live
+                if include_deleted:
+                    for row in repo.versions(conn, subject, include_deleted=True):
+                        if row.schema_id == known:
+                            return row
         raise SchemaNotFoundError("Schema not found")
+
+    def _with_contract(self, conn: Connection, subject: str, item: SchemaInput) -> SchemaInput:
+        """``item`` with the latest live version's metadata and ruleSet where it sends none (Confluent's
+        maybeSetMetadataRuleSet), so re-registering a schema without them finds its version."""
+        if item.metadata is not None and item.rule_set is not None:
+            return item
+        latest = repo.latest_version(conn, subject)
+        if latest is None:
+            return item
+        stored = self.stored(conn, latest.schema_id)
+        return replace(
+            item,
+            metadata=item.metadata if item.metadata is not None else stored.metadata,
+            rule_set=item.rule_set if item.rule_set is not None else stored.rule_set,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
