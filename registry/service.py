@@ -18,7 +18,19 @@ from sqlalchemy.engine import Connection
 from registry import contracts
 from registry.classification import Declassification, declassifications, field_classes, lost_tags
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
-from registry.errors import GateRefusedError, InvalidSchemaError
+from registry.errors import (
+    AuditUnavailableError,
+    DeclassificationForbiddenError,
+    GateRefusedError,
+    IncompatibleSchemaError,
+    InvalidSchemaError,
+    LintRefusedError,
+    OperationNotPermittedError,
+    Problem,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionNotFoundError,
+)
 from registry.gate_audit import DeclassificationNotice
 from registry.lineage import RegisteredVersion, RegistryLineage
 from registry.lint import LintConfig, LintFinding, lint_schema
@@ -35,17 +47,6 @@ from registry.semver import (
     needs_transitive_check,
 )
 from registry.service_config import SubjectSettings, record_event
-from registry.service_errors import (
-    AuditUnavailableError,
-    DeclassificationForbiddenError,
-    IncompatibleSchemaError,
-    LintRefusedError,
-    OperationNotPermittedError,
-    Problem,
-    SchemaNotFoundError,
-    SubjectNotFoundError,
-    VersionNotFoundError,
-)
 from registry.service_lifecycle import LifecycleOperations
 from registry.service_model import (
     Actor as Actor,

@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel
-from registry.events import encode_event, event_schema
-from registry.lint import LintConfig
-from registry.modes import DEFAULT_MODE, Mode, parse_mode, read_only_refusal
-from registry.service_errors import (
+from registry.errors import (
     InvalidCompatibilityLevelError,
     OperationNotPermittedError,
     SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
     SubjectNotFoundError,
 )
+from registry.events import encode_event, event_schema
+from registry.lint import LintConfig
+from registry.modes import DEFAULT_MODE, Mode, parse_mode, read_only_refusal
 from registry.storage import Database
 from registry.storage import repository as repo
 from registry.storage.tables import GLOBAL_SCOPE

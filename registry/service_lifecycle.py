@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from registry.service_config import ConfigOperations, record_event
-from registry.service_errors import (
+from registry.errors import (
     ReferenceExistsError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
@@ -18,6 +17,7 @@ from registry.service_errors import (
     VersionNotSoftDeletedError,
     VersionSoftDeletedError,
 )
+from registry.service_config import ConfigOperations, record_event
 from registry.service_reads import ReadOperations
 from registry.storage import VersionRow
 from registry.storage import repository as repo

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 
 from registry import contracts
 from registry.compatibility import CompatibilityResult
-from registry.errors import GateRefusedError, MajorNotDeclaredError
-from registry.lint import LintFinding, Severity
-from registry.schemas import ParsedSchema
-from registry.service_errors import (
+from registry.errors import (
+    GateRefusedError,
     IncompatibleSchemaError,
     InvalidSubjectError,
+    MajorNotDeclaredError,
     Problem,
     SemverUnderstatedError,
     ServiceError,
 )
+from registry.lint import LintFinding, Severity
+from registry.schemas import ParsedSchema
 from registry.service_reads import SchemaInput
 from registry.storage import StoredSchema
 from registry.storage import repository as repo

@@ -14,9 +14,14 @@ from sqlalchemy.engine import Connection
 
 from registry.contracts import has_properties
 from registry.diff import SchemaChange, diff_schemas
-from registry.errors import InvalidSchemaError, UnknownSchemaTypeError
+from registry.errors import (
+    InvalidSchemaError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    UnknownSchemaTypeError,
+    VersionNotFoundError,
+)
 from registry.schemas import ParsedSchema, SchemaType, TaggedField, parse_schema, schema_type_of
-from registry.service_errors import SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache

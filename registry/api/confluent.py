@@ -19,15 +19,15 @@ from registry.api.auth import publisher
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
 from registry.contracts import document
-from registry.read_cache import ReadCache
-from registry.schemas import SchemaType
-from registry.service import Actor, RegistryService
-from registry.service_errors import (
+from registry.errors import (
     InvalidVersionError,
     RequestError,
     SchemaNotFoundError,
     SubjectConfigNotFoundError,
 )
+from registry.read_cache import ReadCache
+from registry.schemas import SchemaType
+from registry.service import Actor, RegistryService
 from registry.storage import StoredSchema, VersionRow
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
