@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from registry.classification import Declassification
-from registry.service_errors import AuditUnavailableError, DeclassificationRefusedError
+from registry.errors import AuditUnavailableError, DeclassificationRefusedError
 from spine.httpclient import OwnsHttpClient
 
 logger = logging.getLogger(__name__)

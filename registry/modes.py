@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from registry.service_errors import InvalidModeError
+from registry.errors import InvalidModeError
 
 
 class Mode(StrEnum):

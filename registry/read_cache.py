@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from registry.errors import SchemaNotFoundError, StorageError
 from registry.schemas import SchemaType
-from registry.service_errors import SchemaNotFoundError, StorageError
 from registry.storage import Database, StoredSchema
 from registry.storage import repository as repo
 from registry.storage.lru import ByteLRU, LRUStats

@@ -1,24 +1,39 @@
-"""The registry's use cases: register (Confluent and semver-gated), look up, check, delete, configure.
+"""The registry's use cases: register (Confluent and semver-gated, IMPORT mode), look up and check.
 
-It joins the pure checks (parsing, compatibility, semver, lint) to storage, and writes a schema event to
-the outbox in the same transaction as every change. It knows nothing about HTTP.
+It joins the pure checks (parsing, compatibility, semver, lint, modes, data contracts) to storage, and
+writes a schema event to the outbox in the same transaction as every change. Reads live in
+:mod:`registry.service_reads`, deletes in :mod:`registry.service_lifecycle`, configuration and mode in
+:mod:`registry.service_config`, result types in :mod:`registry.service_model`. It knows nothing about HTTP.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from registry import contracts
 from registry.classification import Declassification, declassifications, field_classes, lost_tags
 from registry.compatibility import CompatibilityLevel, CompatibilityResult, check_compatibility
-from registry.errors import GateRefusedError, MajorNotDeclaredError
+from registry.errors import (
+    AuditUnavailableError,
+    DeclassificationForbiddenError,
+    GateRefusedError,
+    IncompatibleSchemaError,
+    InvalidSchemaError,
+    LintRefusedError,
+    OperationNotPermittedError,
+    Problem,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionNotFoundError,
+)
 from registry.gate_audit import DeclassificationNotice
 from registry.lineage import RegisteredVersion, RegistryLineage
-from registry.lint import LintConfig, LintFinding, Severity, lint_schema
+from registry.lint import LintConfig, LintFinding, lint_schema
 from registry.modes import register_refusal
 from registry.schemas import ParsedSchema
 from registry.semver import (
@@ -31,32 +46,35 @@ from registry.semver import (
     gate_version,
     needs_transitive_check,
 )
-from registry.service_config import ConfigOperations, SubjectSettings, record_event
-from registry.service_errors import (
-    AuditUnavailableError,
-    DeclassificationForbiddenError,
-    IncompatibleSchemaError,
-    InvalidSubjectError,
-    LintRefusedError,
-    OperationNotPermittedError,
-    Problem,
-    ReferenceExistsError,
-    SchemaNotFoundError,
-    SemverUnderstatedError,
-    ServiceError,
-    SubjectNotFoundError,
-    SubjectNotSoftDeletedError,
-    SubjectSoftDeletedError,
-    VersionNotFoundError,
-    VersionNotSoftDeletedError,
-    VersionSoftDeletedError,
+from registry.service_config import SubjectSettings, record_event
+from registry.service_lifecycle import LifecycleOperations
+from registry.service_model import (
+    Actor as Actor,
 )
-from registry.service_reads import ReadOperations
+from registry.service_model import (
+    Appended,
+    Group,
+    checked_topic,
+    finding_dicts,
+    fingerprint_of,
+    gate_refusal,
+    group_of,
+    incompatibility_problems,
+    lint_problems,
+)
+from registry.service_model import (
+    PublishResult as PublishResult,
+)
+from registry.service_model import (
+    Registered as Registered,
+)
+from registry.service_model import (
+    governed_topic as governed_topic,
+)
 from registry.service_reads import SchemaInput as SchemaInput
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
-from spine.topics import topic_name_problem
 
 logger = logging.getLogger(__name__)
 
@@ -65,95 +83,7 @@ EVENTS_TOPIC = "_spine.schemas"
 AuditCall = Callable[[DeclassificationNotice, str], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who publishes: a name, whether the role may declassify (security, admin), and the credential the
-    registry forwards to the residency gate to audit a declassification."""
-
-    name: str
-    may_declassify: bool
-    authorization: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Registered:
-    subject: str
-    version: int
-    schema_id: int
-    semver: str
-
-
-@dataclass(frozen=True, slots=True)
-class Appended:
-    """A version just appended, with the schema row when this write inserted it."""
-
-    registered: Registered
-    stored: StoredSchema | None
-    parsed: ParsedSchema
-
-
-@dataclass(slots=True)
-class PublishResult:
-    """The answer of the semver-gated publish (spine API)."""
-
-    subject: str
-    id: int | None
-    version: int | None
-    semver: str
-    change: str
-    reasons: list[str]
-    topic: str
-    lint: list[dict[str, str]]
-    incompatibilities: list[dict[str, str]]
-    dry_run: bool
-    notice: str | None = None
-
-
-def governed_topic(subject: str, major: int) -> str:
-    base = subject
-    for suffix in ("-value", "-key"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-    return f"{base}.v{major}"
-
-
-def checked_topic(subject: str, major: int) -> str:
-    """The governed topic of ``subject`` at ``major``, or InvalidSubjectError when Kafka would refuse it.
-
-    The topic starts with the subject, so a character's position in the topic is its position in the subject.
-    """
-    topic = governed_topic(subject, major)
-    problem = topic_name_problem(topic)
-    if problem is not None:
-        raise InvalidSubjectError(f"subject {subject!r}: {problem}")
-    return topic
-
-
-def _lint_problems(findings: Sequence[LintFinding]) -> list[Problem]:
-    return [Problem(f.path, f.message, f"lint:{f.rule}") for f in findings if f.severity is Severity.ERROR]
-
-
-def _finding_dicts(findings: Sequence[LintFinding]) -> list[dict[str, str]]:
-    return [
-        {"rule": f.rule, "severity": str(f.severity.value), "path": f.path, "message": f.message}
-        for f in findings
-    ]
-
-
-def _incompatibility_problems(result: CompatibilityResult) -> list[Problem]:
-    return [Problem(i.path, i.message, i.kind) for i in result.incompatibilities]
-
-
-def _gate_refusal(subject: str, exc: GateRefusedError) -> ServiceError:
-    """The API error for a refusal of the semver gate: 409 for an undeclared MAJOR, else 42240."""
-    incompatible = [Problem(i.path, i.message, i.kind) for i in exc.incompatibilities]
-    if isinstance(exc, MajorNotDeclaredError):
-        return IncompatibleSchemaError(f"Schema for subject {subject!r}: {exc}", incompatible)
-    problems = incompatible or [Problem("", reason, "semver") for reason in exc.problems]
-    return SemverUnderstatedError(str(exc), problems or [Problem("", str(exc), "semver")])
-
-
-class RegistryService(ReadOperations, ConfigOperations):
+class RegistryService(LifecycleOperations):
     """Every use case of the registry over one database."""
 
     def __init__(
@@ -186,7 +116,7 @@ class RegistryService(ReadOperations, ConfigOperations):
         latest = repo.latest_version(conn, subject)
         previous = self.parsed(conn, latest.schema_id) if latest is not None else None
         findings = list(lint_schema(schema, config, previous))
-        problems = _lint_problems(findings)
+        problems = lint_problems(findings)
         if problems:
             raise LintRefusedError(
                 f"Schema for subject {subject!r} breaks {len(problems)} lint rule(s) of severity error",
@@ -195,10 +125,25 @@ class RegistryService(ReadOperations, ConfigOperations):
         return findings
 
     def _compare_with(
-        self, conn: Connection, level: CompatibilityLevel, subject: str, latest: VersionRow | None
+        self,
+        conn: Connection,
+        level: CompatibilityLevel,
+        subject: str,
+        latest: VersionRow | None,
+        group: Group | None = None,
     ) -> list[ParsedSchema]:
         if level is CompatibilityLevel.NONE or latest is None:
             return []
+        if group is not None:
+            # Confluent's compatibilityGroup: only versions with the same value of the property count.
+            name, value = group
+            ids = [
+                schema_id
+                for schema_id in repo.live_schema_ids(conn, subject)
+                if contracts.group_value(self.stored(conn, schema_id).metadata, name) == value
+            ]
+            ids = ids if level.transitive else ids[-1:]
+            return [self.parsed(conn, schema_id) for schema_id in dict.fromkeys(ids)]
         if not level.transitive:
             return [self.parsed(conn, latest.schema_id)]
         # Versions that differ only in docs and tags check alike: compare each structure once, oldest first.
@@ -220,10 +165,11 @@ class RegistryService(ReadOperations, ConfigOperations):
         new: ParsedSchema,
         level: CompatibilityLevel | None = None,
         latest: VersionRow | None = None,
+        group: Group | None = None,
     ) -> CompatibilityResult:
         level = level or self.level(conn, subject)
         latest = latest or repo.latest_version(conn, subject)
-        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest))
+        return check_compatibility(level, new, self._compare_with(conn, level, subject, latest, group))
 
     def _assess(
         self, conn: Connection, level: CompatibilityLevel, new: ParsedSchema, latest: VersionRow | None
@@ -317,11 +263,27 @@ class RegistryService(ReadOperations, ConfigOperations):
         """``new_id``: insert the schema under this (free) id, as IMPORT mode does."""
         schema_type = schema.schema_type.value
         schema_id, created = repo.add_schema(
-            conn, schema_type, schema.canonical(), schema.raw, item.references, fp=fp, schema_id=new_id
+            conn,
+            schema_type,
+            schema.canonical(),
+            schema.raw,
+            item.references,
+            fp=fp,
+            schema_id=new_id,
+            metadata=item.metadata,
+            rule_set=item.rule_set,
         )
         stored = None
         if created:
-            stored = StoredSchema(schema_id, schema_type, schema.canonical(), schema.raw, item.references)
+            stored = StoredSchema(
+                schema_id,
+                schema_type,
+                schema.canonical(),
+                schema.raw,
+                item.references,
+                item.metadata,
+                item.rule_set,
+            )
         number = repo.add_version(conn, subject, schema_id, str(semver), number=item.version)
         known = repo.remembered_classes(conn, subject)
         repo.remember_classes(conn, subject, known, field_classes(schema, untagged=True))
@@ -351,7 +313,6 @@ class RegistryService(ReadOperations, ConfigOperations):
         """Confluent semantics: reuse an existing version, else check the level (409) and append; in IMPORT
         mode keep the ``id`` and ``version`` sent and skip the check."""
         schema = self.parse(None, item)
-        fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
         with self.db.write() as conn:
             repo.lock_subject(conn, subject)
             settings = self.settings(conn, subject)
@@ -359,15 +320,27 @@ class RegistryService(ReadOperations, ConfigOperations):
             if refused is not None:
                 raise OperationNotPermittedError(refused)
             if item.schema_id is not None:
-                imported = self._import(conn, subject, schema, item, fp, actor)
+                imported = self._import(conn, subject, schema, item, fingerprint_of(schema, item), actor)
                 if isinstance(imported, Registered):
                     return imported
                 appended = imported
             else:
+                item = self._with_contract(conn, subject, item)
+                fp = fingerprint_of(schema, item)
                 known = repo.schema_id_by_fingerprint(conn, fp)
                 found = repo.version_with_schema(conn, subject, known) if known is not None else None
-                if found is not None:
+                pinned = contracts.pinned_version(item.metadata)
+                if found is not None and (pinned is None or found.version == pinned):
                     return Registered(subject, found.version, found.schema_id, found.semver)
+                if pinned is not None:
+                    # A new version records its own number in confluent:version.
+                    number = repo.next_version(conn, subject)
+                    item = replace(item, metadata=contracts.with_version(item.metadata, number))
+                    fp = fingerprint_of(schema, item)
+                    known = repo.schema_id_by_fingerprint(conn, fp)
+                if item.version is not None and item.version != repo.next_version(conn, subject):
+                    # Outside IMPORT a version sent must be the next one (Confluent's register).
+                    raise InvalidSchemaError("Version is not one more than previous version")
                 appended = self._register_new(conn, subject, schema, item, settings, fp, known, actor)
             repo.record_change(conn, subject)
         self._remember(appended)
@@ -440,17 +413,18 @@ class RegistryService(ReadOperations, ConfigOperations):
         level = settings.level
         latest = repo.latest_version(conn, subject)
         assessment = self._assess(conn, level, schema, latest)
+        group = group_of(settings.group, item)
         if level is CompatibilityLevel.NONE or latest is None:
             result = CompatibilityResult()
-        elif level.transitive:
-            result = self.check(conn, subject, schema, level, latest)
+        elif level.transitive or group is not None:
+            result = self.check(conn, subject, schema, level, latest, group)
         else:
             result = CompatibilityResult(assessment.incompatibilities)
         if not result.compatible:
             raise IncompatibleSchemaError(
                 f"Schema being registered is incompatible with an earlier schema for subject "
                 f'"{subject}", details: {result.messages()}',
-                _incompatibility_problems(result),
+                incompatibility_problems(result),
             )
         previous = self._highest(conn, subject)
         reference = repo.latest_version(conn, subject, include_deleted=True)
@@ -484,8 +458,9 @@ class RegistryService(ReadOperations, ConfigOperations):
             settings = self.settings(conn, subject)
             findings = self._lint(conn, subject, schema, settings.lint)
             latest = repo.latest_version(conn, subject)
+            item = self._with_contract(conn, subject, item)
             if latest is not None and latest.schema_id == repo.schema_id_by_fingerprint(
-                conn, repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
+                conn, fingerprint_of(schema, item)
             ):
                 major = SemVer.parse(latest.semver).major
                 return PublishResult(
@@ -496,7 +471,7 @@ class RegistryService(ReadOperations, ConfigOperations):
                     "NONE",
                     [f"identical to version {latest.version}; nothing registered"],
                     governed_topic(subject, major),
-                    _finding_dicts(findings),
+                    finding_dicts(findings),
                     [],
                     dry_run,
                 )
@@ -515,7 +490,7 @@ class RegistryService(ReadOperations, ConfigOperations):
             try:
                 semver, assessment = gate_version(previous, wanted, assessment, transitive)
             except GateRefusedError as exc:
-                raise _gate_refusal(subject, exc) from exc
+                raise gate_refusal(subject, exc) from exc
             topic = checked_topic(subject, semver.major)
             notice = None
             if assessment.change is ChangeClass.MAJOR and previous is not None:
@@ -540,7 +515,7 @@ class RegistryService(ReadOperations, ConfigOperations):
             change=assessment.change.value,
             reasons=list(assessment.reasons) + ([notice] if notice else []),
             topic=topic,
-            lint=_finding_dicts(findings),
+            lint=finding_dicts(findings),
             incompatibilities=[
                 {"path": i.path, "message": i.message, "kind": i.kind} for i in assessment.incompatibilities
             ],
@@ -564,8 +539,9 @@ class RegistryService(ReadOperations, ConfigOperations):
     ) -> CompatibilityResult:
         with self.db.read() as conn:
             schema = self.parse(conn, item)
+            group = group_of(self.settings(conn, subject).group, self._with_contract(conn, subject, item))
             if all_versions:
-                return self.check(conn, subject, schema)
+                return self.check(conn, subject, schema, group=group)
             # Confluent compares with the live version asked for: a missing number is 40402 (whether or
             # not the subject exists), and "latest" of a subject with no live version is compatible.
             if number is None:
@@ -577,6 +553,10 @@ class RegistryService(ReadOperations, ConfigOperations):
             level = self.level(conn, subject)
             if level is CompatibilityLevel.NONE or row is None:
                 return CompatibilityResult()
+            if group is not None:
+                name, value = group
+                if contracts.group_value(self.stored(conn, row.schema_id).metadata, name) != value:
+                    return CompatibilityResult()
             return check_compatibility(level, schema, [self.parsed(conn, row.schema_id)])
 
     def lookup(self, subject: str, item: SchemaInput, *, include_deleted: bool) -> VersionRow:
@@ -587,80 +567,35 @@ class RegistryService(ReadOperations, ConfigOperations):
                 # Confluent matches an empty schema against nothing: not found, not invalid.
                 raise SchemaNotFoundError("Schema not found")
             schema = self.parse(conn, item)
-            fp = repo.fingerprint(schema.schema_type.value, schema.canonical(), item.references)
-            known = repo.schema_id_by_fingerprint(conn, fp)
-            live = repo.version_with_schema(conn, subject, known) if known is not None else None
-            if live is not None:
-                return live
-            if include_deleted:
-                for row in repo.versions(conn, subject, include_deleted=True):
-                    if row.schema_id == known:
-                        return row
+            # As registration would store it: as sent, then with the latest version's metadata and ruleSet.
+            candidates = [item]
+            contract = self._with_contract(conn, subject, item)
+            if contract != item:
+                candidates.append(contract)
+            for candidate in candidates:
+                known = repo.schema_id_by_fingerprint(conn, fingerprint_of(schema, candidate))
+                if known is None:
+                    continue
+                live = repo.version_with_schema(conn, subject, known)
+                if live is not None:
+                    return live
+                if include_deleted:
+                    for row in repo.versions(conn, subject, include_deleted=True):
+                        if row.schema_id == known:
+                            return row
         raise SchemaNotFoundError("Schema not found")
 
-    # -- lifecycle -----------------------------------------------------------------------------------
-
-    def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
-        """Soft-delete a subject's live versions, or (``permanent``) purge its soft-deleted ones.
-
-        A producer may delete for good even when the versions carry classification tags, on purpose: the
-        delete cannot declassify anything. Each field's last tags (``field_classes``) and the semver line
-        outlive it, so a republish that drops or weakens them is refused for a producer and audited for
-        security or admin like any other declassification; schema ids stay readable for records on the
-        topic, and the gate denies routes pinned to a purged version. Requiring security here would add a
-        gate that protects nothing and break Confluent clients that clean up with a producer credential.
-        """
-        with self.db.write() as conn:
-            repo.lock_subject(conn, subject)
-            self._refuse_when_read_only(conn, subject)
-            rows = repo.versions(conn, subject, include_deleted=True)
-            if not rows:
-                repo.purge(conn, subject, None)
-                raise SubjectNotFoundError(subject)
-            live = [r for r in rows if not r.deleted]
-            if permanent:
-                if live:
-                    raise SubjectNotSoftDeletedError(subject)
-                repo.purge(conn, subject, None)
-            else:
-                if not live:
-                    raise SubjectSoftDeletedError(subject)
-                repo.mark_deleted(conn, subject, None)
-            self._event(conn, "DELETED", subject, permanent=permanent)
-            repo.record_change(conn, subject)
-        self.on_change(subject)
-        return [r.version for r in (rows if permanent else live)]
-
-    def delete_version(self, subject: str, number: int | None, *, permanent: bool) -> int:
-        with self.db.write() as conn:
-            repo.lock_subject(conn, subject)
-            row = self.version_row(conn, subject, number, include_deleted=permanent or number is not None)
-            self._refuse_when_read_only(conn, subject)
-            if permanent:
-                if not row.deleted:
-                    raise VersionNotSoftDeletedError(subject, row.version)
-                repo.purge(conn, subject, row.version)
-            else:
-                if row.deleted:
-                    raise VersionSoftDeletedError(subject, row.version)
-                if repo.referenced_by(conn, subject, row.version):
-                    raise ReferenceExistsError(
-                        f"One or more references exist to the schema {{subject={subject},"
-                        f"version={row.version}}}"
-                    )
-                repo.mark_deleted(conn, subject, row.version)
-            self._event(
-                conn, "DELETED", subject, version=row.version, schema_id=row.schema_id, permanent=permanent
-            )
-            repo.record_change(conn, subject)
-        self.on_change(subject)
-        return row.version
-
-    def deprecate(self, subject: str, number: int | None) -> VersionRow:
-        with self.db.write() as conn:
-            row = self.version_row(conn, subject, number)
-            repo.mark_deprecated(conn, subject, row.version)
-            self._event(
-                conn, "DEPRECATED", subject, version=row.version, schema_id=row.schema_id, semver=row.semver
-            )
-            return repo.version(conn, subject, row.version) or row
+    def _with_contract(self, conn: Connection, subject: str, item: SchemaInput) -> SchemaInput:
+        """``item`` with the latest live version's metadata and ruleSet where it sends none (Confluent's
+        maybeSetMetadataRuleSet), so re-registering a schema without them finds its version."""
+        if item.metadata is not None and item.rule_set is not None:
+            return item
+        latest = repo.latest_version(conn, subject)
+        if latest is None:
+            return item
+        stored = self.stored(conn, latest.schema_id)
+        return replace(
+            item,
+            metadata=item.metadata if item.metadata is not None else stored.metadata,
+            rule_set=item.rule_set if item.rule_set is not None else stored.rule_set,
+        )

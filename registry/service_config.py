@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from registry.compatibility import CompatibilityLevel
-from registry.events import encode_event, event_schema
-from registry.lint import LintConfig
-from registry.modes import DEFAULT_MODE, Mode, parse_mode, read_only_refusal
-from registry.service_errors import (
+from registry.errors import (
     InvalidCompatibilityLevelError,
     OperationNotPermittedError,
     SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
     SubjectNotFoundError,
 )
+from registry.events import encode_event, event_schema
+from registry.lint import LintConfig
+from registry.modes import DEFAULT_MODE, Mode, parse_mode, read_only_refusal
 from registry.storage import Database
 from registry.storage import repository as repo
 from registry.storage.tables import GLOBAL_SCOPE
@@ -68,6 +68,8 @@ class SubjectSettings:
     level: CompatibilityLevel
     lint: LintConfig
     mode: Mode
+    # A metadata property: versions whose values of it differ are not compared (Confluent).
+    group: str | None = None
 
 
 class ConfigOperations:
@@ -78,8 +80,8 @@ class ConfigOperations:
 
     def settings(self, conn: Connection, subject: str) -> SubjectSettings:
         configs, modes = repo.settings_of(conn, subject)
-        own_level, own_lint = configs.get(subject, (None, None))
-        global_level, global_lint = configs.get(GLOBAL_SCOPE, (None, None))
+        own_level, own_lint, own_group = configs.get(subject, (None, None, None))
+        global_level, global_lint, global_group = configs.get(GLOBAL_SCOPE, (None, None, None))
         level = own_level or global_level
         lint = LintConfig.default() if global_lint is None else LintConfig.from_mapping(global_lint)
         if own_lint is not None:
@@ -88,6 +90,7 @@ class ConfigOperations:
             level=CompatibilityLevel(level) if level else DEFAULT_LEVEL,
             lint=lint,
             mode=Mode(modes.get(subject) or modes.get(GLOBAL_SCOPE) or DEFAULT_MODE),
+            group=own_group or global_group,
         )
 
     def level(self, conn: Connection, subject: str | None) -> CompatibilityLevel:
@@ -130,15 +133,25 @@ class ConfigOperations:
                 return CompatibilityLevel(level)
             return self.level(conn, subject)
 
-    def set_level(self, subject: str | None, value: str) -> CompatibilityLevel:
-        level = parse_level(value)
+    def set_level(self, subject: str | None, value: str, *, group: str | None = None) -> CompatibilityLevel:
+        """Set the level (empty: keep it) and, when given, the compatibility group; answer the level."""
+        level = parse_level(value) if value else None
         with self.db.write() as conn:
             self._refuse_when_read_only(conn, subject)
-            repo.put_config(conn, subject, compatibility=level.value)
+            repo.put_config(conn, subject, compatibility=level.value if level else None, group=group)
+            level = level or self.level(conn, subject)
             record_event(
                 conn, self.events_topic, "CONFIG_CHANGED", subject or GLOBAL_SCOPE, compatibility=level.value
             )
         return level
+
+    def group(self, subject: str | None, *, default_to_global: bool = True) -> str | None:
+        """The compatibility group in force for ``subject`` (None: the global one)."""
+        with self.db.read() as conn:
+            own = repo.get_group(conn, subject) if subject is not None else None
+            if own or (subject is not None and not default_to_global):
+                return own
+            return repo.get_group(conn, None)
 
     def clear_level(self, subject: str | None) -> CompatibilityLevel:
         with self.db.write() as conn:

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from registry.contracts import has_properties
 from registry.diff import SchemaChange, diff_schemas
-from registry.errors import InvalidSchemaError, UnknownSchemaTypeError
+from registry.errors import (
+    InvalidSchemaError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    UnknownSchemaTypeError,
+    VersionNotFoundError,
+)
 from registry.schemas import ParsedSchema, SchemaType, TaggedField, parse_schema, schema_type_of
-from registry.service_errors import SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError
 from registry.storage import Database, Reference, StoredSchema, VersionRow
 from registry.storage import repository as repo
 from registry.storage.cache import IdCache
@@ -35,6 +41,9 @@ class SchemaInput:
     # IMPORT mode: the global id and the subject version to keep (Confluent's ``id`` and ``version``).
     schema_id: int | None = None
     version: int | None = None
+    # Data contracts (canonical JSON, see registry.contracts).
+    metadata: str | None = None
+    rule_set: str | None = None
 
 
 class ReadOperations:
@@ -180,6 +189,20 @@ class ReadOperations:
         if latest_only:
             rows = list({row.subject: row for row in rows}.values())
         return rows
+
+    def latest_with_metadata(
+        self, subject: str, wanted: Mapping[str, str], *, deleted: bool = False
+    ) -> VersionRow:
+        """The newest version whose metadata properties hold every ``wanted`` pair (Confluent's
+        getLatestWithMetadata): SubjectNotFoundError without versions, SchemaNotFoundError without a match."""
+        with self.db.read() as conn:
+            rows = repo.versions(conn, subject, include_deleted=deleted)
+            if not rows:
+                raise SubjectNotFoundError(subject)
+            for row in reversed(rows):
+                if has_properties(self.stored(conn, row.schema_id).metadata, wanted):
+                    return row
+        raise SchemaNotFoundError("Schema not found")
 
     def max_schema_id(self) -> int:
         with self.db.read() as conn:

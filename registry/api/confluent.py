@@ -18,10 +18,16 @@ from starlette.concurrency import run_in_threadpool
 from registry.api.auth import publisher
 from registry.api.errors import MEDIA_TYPE
 from registry.api.models import ConfigBody, ModeBody, SchemaBody
+from registry.contracts import document
+from registry.errors import (
+    InvalidVersionError,
+    RequestError,
+    SchemaNotFoundError,
+    SubjectConfigNotFoundError,
+)
 from registry.read_cache import ReadCache
 from registry.schemas import SchemaType
 from registry.service import Actor, RegistryService
-from registry.service_errors import InvalidVersionError, SchemaNotFoundError
 from registry.storage import StoredSchema, VersionRow
 from spine.auth import Role, TokenStore
 from spine.http import role_guard
@@ -65,6 +71,10 @@ def schema_fields(service: RegistryService, stored: StoredSchema, fmt: str | Non
     body: dict[str, Any] = {"schema": service.text(stored, fmt), "schemaType": stored.schema_type}
     if stored.references:
         body["references"] = [r.as_dict() for r in stored.references]
+    if stored.metadata is not None:
+        body["metadata"] = document(stored.metadata)
+    if stored.rule_set is not None:
+        body["ruleSet"] = document(stored.rule_set)
     return body
 
 
@@ -189,6 +199,18 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
         rows = service.subject_versions(subject, deleted=deleted, deleted_only=only)
         return page([r.version for r in rows], offset, limit)
 
+    @router.get("/subjects/{subject}/metadata")
+    def latest_with_metadata(
+        subject: Subject,
+        key: Annotated[list[str], Query(max_length=100)] = [],  # noqa: B006 - FastAPI's idiom for lists
+        value: Annotated[list[str], Query(max_length=100)] = [],  # noqa: B006
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        if len(key) != len(value):
+            raise RequestError("key and value must be given the same number of times")
+        row = service.latest_with_metadata(subject, dict(zip(key, value, strict=True)), deleted=deleted)
+        return version_body(service, row)
+
     @router.post("/subjects/{subject}/versions")
     def register(
         subject: Subject, body: SchemaBody, normalize: bool = False, actor: Actor = caller
@@ -233,16 +255,45 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
             answer["messages"] = result.messages()
         return answer
 
+    def config_answer(subject: str | None, key: str, level: str, default_to_global: bool) -> dict[str, str]:
+        answer = {key: level}
+        group = service.group(subject, default_to_global=default_to_global)
+        if group:
+            answer["compatibilityGroup"] = group
+        return answer
+
+    def put_config(subject: str | None, body: ConfigBody) -> dict[str, str]:
+        # An empty body changes nothing and answers the configuration in force, as Confluent's does.
+        if not body.level() and body.compatibilityGroup is None:
+            level = service.get_level(subject, default_to_global=True)
+            return config_answer(subject, "compatibility", level.value, True)
+        level = service.set_level(subject, body.level(), group=body.compatibilityGroup)
+        if subject is not None and not body.level():
+            # Only the group was set: answer the subject's own configuration, as Confluent does.
+            return own_config(subject, "compatibility")
+        return config_answer(subject, "compatibility", level.value, True)
+
+    def own_config(subject: str, key: str) -> dict[str, str]:
+        """A subject's own configuration; 40408 when it has neither a level nor a group."""
+        group = service.group(subject, default_to_global=False)
+        try:
+            answer = {key: service.get_level(subject, default_to_global=False).value}
+        except SubjectConfigNotFoundError:
+            if group is None:
+                raise
+            answer = {}
+        if group is not None:
+            answer["compatibilityGroup"] = group
+        return answer
+
     @router.get("/config")
     def get_global_config() -> dict[str, str]:
-        return {"compatibilityLevel": service.get_level(None, default_to_global=True).value}
+        level = service.get_level(None, default_to_global=True).value
+        return config_answer(None, "compatibilityLevel", level, True)
 
     @router.put("/config", dependencies=[admin])
     def put_global_config(body: ConfigBody) -> dict[str, str]:
-        # An empty body changes nothing and answers the configuration in force, as Confluent's does.
-        if not body.level():
-            return {"compatibility": service.get_level(None, default_to_global=True).value}
-        return {"compatibility": service.set_level(None, body.level()).value}
+        return put_config(None, body)
 
     @router.delete("/config", dependencies=[admin])
     def delete_global_config() -> dict[str, str]:
@@ -250,13 +301,14 @@ def confluent_router(service: RegistryService, tokens: TokenStore, *, reads: Rea
 
     @router.get("/config/{subject}")
     def get_subject_config(subject: Subject, defaultToGlobal: bool = False) -> dict[str, str]:  # noqa: N803
-        return {"compatibilityLevel": service.get_level(subject, default_to_global=defaultToGlobal).value}
+        if not defaultToGlobal:
+            return own_config(subject, "compatibilityLevel")
+        level = service.get_level(subject, default_to_global=True).value
+        return config_answer(subject, "compatibilityLevel", level, True)
 
     @router.put("/config/{subject}", dependencies=[admin])
     def put_subject_config(subject: Subject, body: ConfigBody) -> dict[str, str]:
-        if not body.level():
-            return {"compatibility": service.get_level(subject, default_to_global=True).value}
-        return {"compatibility": service.set_level(subject, body.level()).value}
+        return put_config(subject, body)
 
     @router.delete("/config/{subject}", dependencies=[admin])
     def delete_subject_config(subject: Subject) -> dict[str, str]:

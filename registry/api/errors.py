@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from registry import service_errors as se
+from registry import errors as se
 from registry.errors import (
     InvalidSchemaError,
     LintConfigError,

@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.confluent import MAX_VERSION, encode_json
 from registry.api.errors import MEDIA_TYPE
+from registry.errors import StorageError
 from registry.read_cache import ReadCache
-from registry.service_errors import StorageError
 
 _BY_ID = "/schemas/ids/"
 _SUBJECTS = "/subjects/"

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from registry.service_errors import StorageError
+from registry.errors import StorageError
 
 logger = logging.getLogger(__name__)
 

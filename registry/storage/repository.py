@@ -48,11 +48,15 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class StoredSchema:
+    """A schema row; ``metadata`` and ``rule_set`` are canonical JSON text (Confluent data contracts)."""
+
     id: int
     schema_type: str
     canonical: str
     raw: str
     references: tuple[Reference, ...] = ()
+    metadata: str | None = None
+    rule_set: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +70,25 @@ class VersionRow:
     created_at: datetime
 
 
-def fingerprint(schema_type: str, canonical: str, references: Sequence[Reference]) -> str:
+def fingerprint(
+    schema_type: str,
+    canonical: str,
+    references: Sequence[Reference],
+    metadata: str | None = None,
+    rule_set: str | None = None,
+) -> str:
+    """The identity of a schema row: type, canonical text, references and (when present, so rows written
+    before migration 0006 keep theirs) metadata and ruleSet, which Confluent counts in a schema's id."""
     digest = hashlib.sha256()
     digest.update(schema_type.encode())
     digest.update(b"\0")
     digest.update(canonical.encode())
     for ref in references:
         digest.update(f"\0{ref.name}\0{ref.subject}\0{ref.version}".encode())
+    if metadata is not None:
+        digest.update(b"\0metadata\0" + metadata.encode())
+    if rule_set is not None:
+        digest.update(b"\0ruleSet\0" + rule_set.encode())
     return digest.hexdigest()
 
 
@@ -106,28 +122,37 @@ def add_schema(
     *,
     fp: str | None = None,
     schema_id: int | None = None,
+    metadata: str | None = None,
+    rule_set: str | None = None,
 ) -> tuple[int, bool]:
     """The global id of this schema and whether this call inserted it (with ``raw`` as its text).
 
     ``fp`` is the schema's fingerprint when the caller has just looked it up and found no schema;
     ``schema_id`` an id to insert it under (IMPORT mode), which the caller has checked is free.
     """
+    # Only the columns set, so a schema without a data contract is written as before migration 0006.
+    contract = {k: v for k, v in (("metadata", metadata), ("rule_set", rule_set)) if v is not None}
     if schema_id is not None:
-        fp = fp or fingerprint(schema_type, canonical, references)
+        fp = fp or fingerprint(schema_type, canonical, references, metadata, rule_set)
         conn.execute(
             insert(schemas).values(
-                id=schema_id, schema_type=schema_type, fingerprint=fp, canonical=canonical, raw=raw
+                id=schema_id,
+                schema_type=schema_type,
+                fingerprint=fp,
+                canonical=canonical,
+                raw=raw,
+                **contract,
             )
         )
         _after_explicit_id(conn)
         _insert_references(conn, schema_id, references)
         return schema_id, True
     if fp is None:
-        fp = fingerprint(schema_type, canonical, references)
+        fp = fingerprint(schema_type, canonical, references, metadata, rule_set)
         found = conn.execute(select(schemas.c.id).where(schemas.c.fingerprint == fp)).scalar()
         if found is not None:
             return int(found), False
-    values = {"schema_type": schema_type, "fingerprint": fp, "canonical": canonical, "raw": raw}
+    values = {"schema_type": schema_type, "fingerprint": fp, "canonical": canonical, "raw": raw, **contract}
     if conn.dialect.name == "postgresql":
         statement: Any = postgresql.insert(schemas)
     else:
@@ -179,6 +204,8 @@ def schema_by_id(conn: Connection, schema_id: int) -> StoredSchema | None:
         canonical=row.canonical,
         raw=row.raw,
         references=tuple(Reference(r.name, r.subject, r.version) for r in refs),
+        metadata=row.metadata,
+        rule_set=row.rule_set,
     )
 
 
@@ -268,6 +295,11 @@ def add_version(
         },
     )
     return number
+
+
+def next_version(conn: Connection, subject: str) -> int:
+    """The number :func:`add_version` gives the next version of ``subject`` (which the caller has locked)."""
+    return int(conn.execute(st.TOP_VERSION, {"subject": subject}).scalar() or 0) + 1
 
 
 def semver_mark(conn: Connection, subject: str) -> str | None:
@@ -384,11 +416,12 @@ def referenced_by(conn: Connection, subject: str, number: int) -> list[int]:
 
 def settings_of(
     conn: Connection, subject: str
-) -> tuple[dict[str, tuple[str | None, dict[str, Any] | None]], dict[str, str]]:
-    """Configuration (level, lint) and mode rows of ``subject`` and of the global scope, by scope."""
+) -> tuple[dict[str, tuple[str | None, dict[str, Any] | None, str | None]], dict[str, str]]:
+    """Configuration (level, lint, compatibility group) and mode rows of ``subject`` and of the global
+    scope, by scope."""
     scopes = {"scopes": [subject, GLOBAL_SCOPE]}
     configs = {
-        row.scope: (row.compatibility, json.loads(row.lint) if row.lint else None)
+        row.scope: (row.compatibility, json.loads(row.lint) if row.lint else None, row.compatibility_group)
         for row in conn.execute(st.CONFIGS, scopes)
     }
     modes = {row.scope: str(row.mode) for row in conn.execute(st.MODES, scopes)}
@@ -402,21 +435,35 @@ def get_config(conn: Connection, scope: str | None) -> tuple[str | None, dict[st
     return row.compatibility, (json.loads(row.lint) if row.lint else None)
 
 
+def get_group(conn: Connection, scope: str | None) -> str | None:
+    """The compatibility group (a metadata property name) configured for ``scope``."""
+    found = conn.execute(
+        select(config.c.compatibility_group).where(config.c.scope == (scope or GLOBAL_SCOPE))
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def put_config(
     conn: Connection,
     scope: str | None,
     *,
     compatibility: str | None = None,
     lint: dict[str, Any] | None = None,
+    group: str | None = None,
 ) -> None:
+    """Set what is given, keep the rest of the scope's configuration."""
     key = scope or GLOBAL_SCOPE
     current_level, current_lint = get_config(conn, scope)
+    current_group = get_group(conn, scope)
     level = compatibility if compatibility is not None else current_level
     lint_value = lint if lint is not None else current_lint
     conn.execute(delete(config).where(config.c.scope == key))
     conn.execute(
         insert(config).values(
-            scope=key, compatibility=level, lint=json.dumps(lint_value) if lint_value is not None else None
+            scope=key,
+            compatibility=level,
+            lint=json.dumps(lint_value) if lint_value is not None else None,
+            compatibility_group=group if group is not None else current_group,
         )
     )
 
@@ -482,13 +529,15 @@ def newest_schemas(conn: Connection, schema_types: Sequence[str]) -> Iterator[St
     for r in conn.execute(select(schema_references).order_by(schema_references.c.id)):
         refs.setdefault(int(r.schema_id), []).append(Reference(r.name, r.subject, r.version))
     query = (
-        select(schemas.c.id, schemas.c.schema_type, schemas.c.raw)
+        select(schemas.c.id, schemas.c.schema_type, schemas.c.raw, schemas.c.metadata, schemas.c.rule_set)
         .where(schemas.c.schema_type.in_(schema_types))
         .order_by(schemas.c.id.desc())
         .execution_options(yield_per=2000)
     )
     for row in conn.execute(query):
-        yield StoredSchema(row.id, row.schema_type, "", row.raw, tuple(refs.get(row.id, ())))
+        yield StoredSchema(
+            row.id, row.schema_type, "", row.raw, tuple(refs.get(row.id, ())), row.metadata, row.rule_set
+        )
 
 
 def live_version_ids(conn: Connection) -> Iterator[tuple[str, dict[int, int]]]:

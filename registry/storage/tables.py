@@ -30,6 +30,9 @@ schemas = Table(
     Column("fingerprint", String(64), nullable=False, unique=True),
     Column("canonical", Text, nullable=False),
     Column("raw", Text, nullable=False),
+    # Canonical JSON of Confluent's metadata and ruleSet (migration 0006).
+    Column("metadata", Text, nullable=True),
+    Column("rule_set", Text, nullable=True),
 )
 
 subjects = Table(
@@ -88,6 +91,7 @@ config = Table(
     Column("scope", String(255), primary_key=True),
     Column("compatibility", String(32), nullable=True),
     Column("lint", Text, nullable=True),
+    Column("compatibility_group", String(255), nullable=True),
 )
 
 mode = Table(

@@ -8,7 +8,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import (
+    Metadata,
+    MetadataProperties,
+    Rule,
+    RuleKind,
+    RuleMode,
+    RuleSet,
+    Schema,
+    SchemaRegistryClient,
+    ServerConfig,
+)
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from tests.integration.registry.conftest import RunningRegistry, build_app, make_tokens, serve_in_thread
@@ -107,3 +117,50 @@ def test_client_pagination_prefix_and_deleted_only_parameters_work(
     assert client.get_versions("pa-value", offset=1, limit=2) == [2, 3]
     assert client.get_subjects_by_schema_id(shared, offset=1, limit=1) == ["pb-value"]
     assert [(v.subject, v.version) for v in client.get_schema_versions(shared, offset=2)] == [("pc-value", 1)]
+
+
+def test_client_registers_data_contracts_and_finds_the_latest_with_metadata(
+    sr: Callable[[str], SchemaRegistryClient],
+) -> None:
+    client = sr("admin")
+    subject = "contract-value"
+
+    def versioned(app_version: str, *fields: str, rule_set: RuleSet | None = None) -> Schema:
+        plain = avro("Contract", *fields)
+        metadata = Metadata(None, MetadataProperties({"app.version": app_version}), None)
+        return Schema(plain.schema_str, "AVRO", metadata=metadata, rule_set=rule_set)
+
+    rule = Rule(
+        "nonEmpty",
+        None,
+        RuleKind.CONDITION,
+        RuleMode.WRITE,
+        "CEL",
+        None,
+        None,
+        "size(message.a) > 0",
+        None,
+        None,
+        False,
+    )
+    first = versioned("1", "a", rule_set=RuleSet(None, [rule]))
+    first_id = client.register_schema(subject, first)
+    second_id = client.register_schema(subject, versioned("2", "a", "b"))
+    client.register_schema(subject, versioned("3", "a", "b", "c"))
+
+    found = client.get_latest_with_metadata(subject, {"app.version": "1"})
+    assert (found.schema_id, found.version) == (first_id, 1)
+    assert found.schema.metadata is not None
+    assert found.schema.metadata.properties is not None
+    assert found.schema.metadata.properties.properties == {"app.version": "1"}
+    assert found.schema.rule_set is not None
+    assert [r.name for r in found.schema.rule_set.domain_rules or []] == ["nonEmpty"]
+    assert client.get_latest_with_metadata(subject, {"app.version": "2"}).schema_id == second_id
+    with pytest.raises(SchemaRegistryError) as missing:
+        client.get_latest_with_metadata(subject, {"app.version": "9"})
+    assert missing.value.error_code == 40403
+
+    # The client answers set_config with the body as sent back (a dict), get_config with a ServerConfig.
+    answered: object = client.set_config(subject, ServerConfig(compatibility_group="app.version"))
+    assert answered == {"compatibilityGroup": "app.version"}
+    assert client.get_config(subject).compatibility_group == "app.version"

@@ -119,3 +119,11 @@ def test_global_read_only_override_applies_to_subjects_without_their_own_mode(
     refused = client.post("/subjects/b-value/versions", json={"schema": avro("a")})
     assert refused.json()["error_code"] == 42205
     assert client.put("/config", json={"compatibility": "NONE"}, headers=admin).json()["error_code"] == 42205
+
+
+def test_a_version_sent_outside_import_mode_must_be_the_next_one(client: TestClient) -> None:
+    refused = client.post("/subjects/a-value/versions", json={"schema": avro("a"), "version": 4})
+    assert (refused.status_code, refused.json()["error_code"]) == (422, 42201)
+    assert refused.json()["message"] == "Version is not one more than previous version"
+    accepted = client.post("/subjects/a-value/versions", json={"schema": avro("a"), "version": 1})
+    assert accepted.json()["version"] == 1

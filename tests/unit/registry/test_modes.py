@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from registry.errors import InvalidModeError
 from registry.modes import Mode, parse_mode, read_only_refusal, register_refusal
-from registry.service_errors import InvalidModeError
 
 
 @pytest.mark.parametrize("text", ["readonly_override", "READONLY_OVERRIDE", "Import", "READWRITE"])
