@@ -3,7 +3,7 @@
 from spine.kafka.admin import Admin, TopicDescription, TopicSpec
 from spine.kafka.consumer import Consumer
 from spine.kafka.errors import KafkaClientError, KafkaUnavailableError
-from spine.kafka.producer import DeliveryFuture, Producer, RecordMetadata
+from spine.kafka.producer import DeliveryFuture, Producer, RecordMetadata, TransactionalProducer
 from spine.kafka.reader import read_topic
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "RecordMetadata",
     "TopicDescription",
     "TopicSpec",
+    "TransactionalProducer",
     "read_topic",
 ]

@@ -80,13 +80,13 @@ class Consumer:
         if processed is None:
             self._commit(None, asynchronous)
             return
-        batch = [processed] if isinstance(processed, Message) else processed
-        next_offsets: dict[tuple[str, int], int] = {}
-        for msg in batch:
-            key = (msg.topic() or "", msg.partition() or 0)
-            next_offsets[key] = max(next_offsets.get(key, 0), (msg.offset() or 0) + 1)
-        if next_offsets:
-            self._commit([TopicPartition(t, p, o) for (t, p), o in next_offsets.items()], asynchronous)
+        offsets = next_offsets([processed] if isinstance(processed, Message) else processed)
+        if offsets:
+            self._commit(offsets, asynchronous)
+
+    def group_metadata(self) -> object:
+        """The group's metadata, for a transactional producer's ``send_offsets_to_transaction``."""
+        return self._consumer.consumer_group_metadata()
 
     def _commit(self, offsets: list[TopicPartition] | None, asynchronous: bool) -> None:
         try:
@@ -132,6 +132,15 @@ class Consumer:
             raise from_kafka_error(err, "consume")
         logger.warning("consumer: %s", err.str())
         return False
+
+
+def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
+    """The position after ``batch`` on every partition it holds (what a commit of the batch stores)."""
+    offsets: dict[tuple[str, int], int] = {}
+    for msg in batch:
+        key = (msg.topic() or "", msg.partition() or 0)
+        offsets[key] = max(offsets.get(key, 0), (msg.offset() or 0) + 1)
+    return [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
 
 
 __all__ = ["Consumer", "RebalanceCallback"]

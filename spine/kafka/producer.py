@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 import confluent_kafka
-from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
-from spine.kafka.config import ConfigValue, producer_config
+from spine.kafka.config import PRODUCER_DEFAULTS, ConfigValue, producer_config
 from spine.kafka.errors import KafkaClientError, KafkaUnavailableError, from_kafka_error, translate
 from spine.settings import KafkaSettings
 
@@ -190,4 +190,98 @@ class Producer:
             self._on_error(from_kafka_error(err, "producer"))
 
 
-__all__ = ["DeliveryFuture", "Headers", "Producer", "RecordMetadata"]
+class TransactionalProducer(Producer):
+    """A producer whose records become visible together with a consumer group's offsets, or not at all.
+
+    Per batch: :meth:`begin`, ``send`` its records, then :meth:`commit` with the offsets after the batch
+    (``Consumer.group_metadata()`` and ``spine.kafka.consumer.next_offsets``): records and offsets commit in
+    one transaction. On any failure call :meth:`abort`. Starting fences an earlier producer with the same
+    ``transactional_id`` (a killed process) and aborts its open transaction, so a restart resumes after the
+    last committed batch. Read-committed consumers never see aborted records on Apache Kafka; Tansu shows
+    them (``DESIGN.md``), so there only the commit path is exactly once.
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        transactional_id: str,
+        *,
+        client_id: str | None = None,
+        overrides: Mapping[str, ConfigValue] | None = None,
+        on_error: Callable[[KafkaClientError], None] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        # librdkafka needs transaction.timeout.ms >= message.timeout.ms (PRODUCER_DEFAULTS: 120 s).
+        timeouts = {"transaction.timeout.ms": PRODUCER_DEFAULTS["message.timeout.ms"]}
+        conf = {**timeouts, **(overrides or {}), "transactional.id": transactional_id}
+        super().__init__(settings, client_id=client_id or transactional_id, overrides=conf, on_error=on_error)
+        self.transactional_id = transactional_id
+        self._open = False
+        try:
+            self._producer.init_transactions(timeout)
+        except KafkaException as exc:
+            raise translate(exc, f"start transactions as {transactional_id}") from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._open
+
+    def begin(self) -> None:
+        """Start a transaction (no-op when one is open)."""
+        if self._open:
+            return
+        try:
+            self._producer.begin_transaction()
+        except KafkaException as exc:
+            raise translate(exc, f"begin a transaction as {self.transactional_id}") from exc
+        self._open = True
+
+    def commit(
+        self,
+        offsets: Sequence[TopicPartition] = (),
+        group_metadata: object | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        """Deliver every record of the transaction, add the group's ``offsets`` to it, and commit it.
+
+        Raises when it cannot; the caller then calls :meth:`abort` (nothing of the transaction is committed).
+        """
+        if not self._open:
+            self.begin()
+        if offsets:
+            self.add_offsets(offsets, group_metadata, timeout)
+        try:
+            self._producer.commit_transaction(timeout)
+        except KafkaException as exc:
+            raise translate(exc, f"commit the transaction of {self.transactional_id}") from exc
+        self._open = False
+
+    def add_offsets(
+        self, offsets: Sequence[TopicPartition], group_metadata: object, timeout: float = 30.0
+    ) -> None:
+        """Make the group's ``offsets`` part of the open transaction (committed only with it)."""
+        try:
+            self._producer.send_offsets_to_transaction(list(offsets), group_metadata, timeout)
+        except KafkaException as exc:
+            raise translate(exc, f"add offsets to the transaction of {self.transactional_id}") from exc
+
+    def abort(self, timeout: float = 30.0) -> None:
+        """Abort the open transaction: its records are not committed, nor its offsets. Never raises: when
+        the broker cannot be told, the next producer with this id aborts it as it starts."""
+        if not self._open:
+            return
+        self._open = False
+        try:
+            self._producer.abort_transaction(timeout)
+        except KafkaException as exc:
+            logger.warning("aborting the transaction of %s failed: %s", self.transactional_id, exc)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Abort a transaction still open (it was never committed), then close."""
+        if self._closed:
+            return
+        self.abort(timeout)
+        self._closed = True
+
+
+__all__ = ["DeliveryFuture", "Headers", "Producer", "RecordMetadata", "TransactionalProducer"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,6 +148,39 @@ def test_lineage_section_commands_succeed_as_written(home: Path, tmp_path: Path)
     assert "public.orders" in outputs[2]
     exported = (tmp_path / "lineage.jsonl").read_text().splitlines()
     assert len(exported) >= 2
+
+
+def test_oml_pipelines_section_commands_succeed_as_written(home: Path, tmp_path: Path) -> None:
+    setup = [  # what the section takes from the registry, residency and governed-topics sections
+        ["schema", "publish", "examples/schemas/order.avsc", "-s", "sales.orders-value"],
+        ["residency", "policy", "push", "examples/residency/matrix.yaml"],
+        ["topic", "create", "sales.orders-value"],
+    ]
+    for args in setup:
+        assert run_in_repo(args, home, {}).returncode == 0, args
+    table = ROOT / ".spine" / "analytics.db"  # the example's connection, relative to where it runs
+    table.unlink(missing_ok=True)
+    outputs = []
+    for line in bash_block("## OML pipelines"):
+        # the run logs' files are written where the section is followed; keep them out of the repository
+        cwd = tmp_path if " logs " in line else ROOT
+        result = spine(*argv(line), home=home, cwd=cwd)
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    assert "transform.window_aggregate" in outputs[2]
+    assert "customer_email drop" in outputs[4]
+    assert "analytics.paid_orders.v1" in outputs[4]
+    assert "completed" in outputs[7]
+    assert "expectation" in outputs[8]
+    assert "orders-analytics" in outputs[9]
+    with sqlite3.connect(table) as db:
+        ids = {row[0] for row in db.execute("SELECT order_id FROM paid_orders")}
+    assert "o-4" in ids
+    assert "x-5" not in ids
+    assert not ids & {"o-1", "o-2"}  # filtered when the governed-topics section's orders are there too
+    bundle = (tmp_path / "bundle.txt").read_text()
+    assert "orders-analytics" in bundle
+    assert list((home / "runs").glob("*/report.html"))
 
 
 def broker_address(home: Path) -> str:
