@@ -259,20 +259,25 @@ class RegistryService(LifecycleOperations):
         *,
         fp: str | None = None,
         new_id: int | None = None,
+        existing_id: int | None = None,
     ) -> Appended:
-        """``new_id``: insert the schema under this (free) id, as IMPORT mode does."""
+        """``new_id``: insert the schema under this (free) id; ``existing_id``: the schema row is there
+        already under this id (both as IMPORT mode does)."""
         schema_type = schema.schema_type.value
-        schema_id, created = repo.add_schema(
-            conn,
-            schema_type,
-            schema.canonical(),
-            schema.raw,
-            item.references,
-            fp=fp,
-            schema_id=new_id,
-            metadata=item.metadata,
-            rule_set=item.rule_set,
-        )
+        if existing_id is not None:
+            schema_id, created = existing_id, False
+        else:
+            schema_id, created = repo.add_schema(
+                conn,
+                schema_type,
+                schema.canonical(),
+                schema.raw,
+                item.references,
+                fp=fp,
+                schema_id=new_id,
+                metadata=item.metadata,
+                rule_set=item.rule_set,
+            )
         stored = None
         if created:
             stored = StoredSchema(
@@ -362,16 +367,18 @@ class RegistryService(LifecycleOperations):
         wanted = item.schema_id
         assert wanted is not None
         existing = repo.schema_by_id(conn, wanted)
-        if (
-            existing is not None
-            and repo.fingerprint(existing.schema_type, existing.canonical, existing.references) != fp
+        if existing is not None and fp != repo.fingerprint(
+            existing.schema_type,
+            existing.canonical,
+            existing.references,
+            existing.metadata,
+            existing.rule_set,
         ):
             raise OperationNotPermittedError(f"Overwrite new schema with id {wanted} is not permitted.")
         known = repo.schema_id_by_fingerprint(conn, fp)
-        if known is not None and known != wanted:
-            raise OperationNotPermittedError(
-                f"Schema is already registered with id {known}; it cannot be imported as id {wanted}"
-            )
+        # Confluent keeps a schema under every id it is imported with: a second row for the same text,
+        # whose fingerprint the id makes unique (lookups by content find the first id).
+        alias = repo.alias_fingerprint(fp, wanted) if known is not None and known != wanted else None
         if item.version is not None:
             row = repo.version(conn, subject, item.version)
             if row is not None and row.schema_id != wanted:
@@ -393,7 +400,9 @@ class RegistryService(LifecycleOperations):
             item,
             confluent_version(previous, assessment),
             assessment.change,
+            fp=alias if existing is None else None,
             new_id=wanted if existing is None else None,
+            existing_id=wanted if existing is not None else None,
         )
         self._audit_declassification(appended, declassified, actor)
         return appended

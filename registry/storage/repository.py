@@ -92,6 +92,11 @@ def fingerprint(
     return digest.hexdigest()
 
 
+def alias_fingerprint(fp: str, schema_id: int) -> str:
+    """The fingerprint of a second row holding the schema of fingerprint ``fp``, imported as ``schema_id``."""
+    return hashlib.sha256(f"{fp}\0id\0{schema_id}".encode()).hexdigest()
+
+
 def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any], key: str) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))

@@ -58,6 +58,12 @@ def test_import_mode_refuses_another_schema_under_an_existing_id(client: TestCli
     # The same schema under the same id in a second subject is fine (Confluent shares ids across subjects).
     again = client.post("/subjects/c-value/versions", json={"schema": avro("a"), "id": 7})
     assert again.json() == {"id": 7, "version": 1}
+    # Another id for the same schema is kept too, as Confluent keeps it; a re-run answers the same.
+    second = {"schema": avro("a"), "id": 9, "version": 2}
+    assert client.post("/subjects/c-value/versions", json=second).json() == {"id": 9, "version": 2}
+    assert client.post("/subjects/c-value/versions", json=second).json() == {"id": 9, "version": 2}
+    assert client.get("/schemas/ids/9").json()["schema"] == avro("a")
+    assert client.get("/schemas/ids/9/versions").json() == [{"subject": "c-value", "version": 2}]
 
 
 def test_import_mode_refuses_a_registration_without_an_id(client: TestClient, tokens: Tokens) -> None:
@@ -127,3 +133,14 @@ def test_a_version_sent_outside_import_mode_must_be_the_next_one(client: TestCli
     assert refused.json()["message"] == "Version is not one more than previous version"
     accepted = client.post("/subjects/a-value/versions", json={"schema": avro("a"), "version": 1})
     assert accepted.json()["version"] == 1
+
+
+def test_import_mode_counts_metadata_in_what_an_id_holds(client: TestClient, tokens: Tokens) -> None:
+    client.put("/mode", json={"mode": "IMPORT"}, headers=tokens.header("admin"))
+    contract = {"schema": avro("a"), "id": 3, "metadata": {"properties": {"owner": "x"}}}
+    assert client.post("/subjects/m-value/versions", json=contract).json() == {"id": 3, "version": 1}
+    assert client.post("/subjects/m-value/versions", json=contract).json() == {"id": 3, "version": 1}
+    other = {**contract, "metadata": {"properties": {"owner": "y"}}}
+    clash = client.post("/subjects/n-value/versions", json=other)
+    assert clash.json()["error_code"] == 42205
+    assert client.get("/schemas/ids/3").json()["metadata"] == {"properties": {"owner": "x"}}

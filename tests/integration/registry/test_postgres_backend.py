@@ -52,3 +52,21 @@ def test_nul_characters_are_refused_before_they_reach_postgres(
         assert (schema.status_code, schema.json()["error_code"]) == (422, 42201)
         subject = client.get("/subjects/n%00x/versions")
         assert (subject.status_code, subject.json()["error_code"]) == (422, 42200)
+
+
+def test_ids_assigned_after_an_import_continue_above_it_on_postgres(
+    tmp_path: Path, database_factory: Callable[[], str]
+) -> None:
+    """PostgreSQL's id sequence does not follow an explicit id; the registry moves it past each import."""
+    tokens = make_tokens(tmp_path)
+    admin = tokens.header("admin")
+    with TestClient(build_app(tmp_path, database_url=database_factory())) as client:
+        client.headers.update(tokens.header("producer"))
+        assert client.put("/mode", json={"mode": "IMPORT"}, headers=admin).status_code == 200
+        imported = client.post(
+            "/subjects/old-value/versions", json={"schema": SCHEMA, "id": 500, "version": 9}
+        )
+        assert imported.json() == {"id": 500, "version": 9}
+        assert client.put("/mode", json={"mode": "READWRITE"}, headers=admin).status_code == 200
+        fresh = client.post("/subjects/new-value/versions", json={"schema": SCHEMA.replace("Id.", "Key.")})
+        assert fresh.json() == {"id": 501, "version": 1}
