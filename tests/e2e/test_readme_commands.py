@@ -61,6 +61,20 @@ def test_registry_section_commands_succeed_as_written(home: Path) -> None:
     assert '"version": 3' in shown.stdout  # two publishes, then the rollback registered version 1 again
 
 
+def test_registry_migration_commands_succeed_as_written(home: Path) -> None:
+    export, *commands = bash_block("## Schema registry", 1)
+    env = exported_token(export, home)
+    publish = ["schema", "publish", "examples/schemas/order.avsc", "-s", "sales.orders-value"]
+    run_in_repo(publish, home, env)  # so there is something to export, whichever test ran first
+    results = []
+    for line in commands:
+        result = run_in_repo(argv(line), home, env)
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+        results.append(result.stdout)
+    assert "exported" in results[0]
+    assert "imported 0 version(s)" in results[1]
+
+
 def exported_token(line: str, home: Path) -> dict[str, str]:
     """Run the ``spine auth token`` inside a section's ``export SPINE_TOKEN=$(...)`` and give its env."""
     match = re.fullmatch(r"export SPINE_TOKEN=\$\((.*)\)", line)
