@@ -114,6 +114,16 @@ class CdcEnv:
         self.children.append(child)
         return child
 
+    def wait_streaming(self, timeout: float = 120) -> None:
+        """Until Debezium holds its replication slot (snapshot done, streaming): later writes are changes."""
+        slot = f"slot_{self.prefix}"
+
+        def active() -> bool:
+            sql = f"SELECT 1 FROM pg_replication_slots WHERE slot_name = '{slot}' AND active"
+            return bool(self.query(sql))
+
+        wait_for(active, timeout, f"Debezium streaming from slot {slot}", lambda: self.log("source.log"))
+
     def log(self, name: str) -> str:
         path = self.home / name
         return path.read_text(errors="replace") if path.exists() else ""

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from spine.auth import Role
 from spine.headers import DlqHeaders
 from spine.kafka import read_topic
-from tests.integration.cdc.conftest import MATRIX, CdcEnv, wait_for
+from tests.integration.cdc.conftest import FINANCIAL_TO_US, MATRIX, CdcEnv, wait_for
 from tests.integration.residency_gate.gate import Gate, start_gate
 
 pytestmark = pytest.mark.integration
@@ -47,6 +47,7 @@ def start_pipeline(env: CdcEnv, gate: Gate) -> None:
         "router.log",
         {"SPINE_CDC_RESIDENCY_URL": gate.url, "SPINE_TOKEN": gate.tokens[Role.CONSUMER]},
     )
+    env.wait_streaming()
 
 
 def test_insert_update_delete_and_truncate_replicate_with_the_email_masked(
@@ -103,3 +104,50 @@ def test_a_denied_classification_lands_in_the_dlq_with_its_reason_and_nothing_in
     assert letter.value() == original[0].value()  # the event untouched
     assert letter.key() == original[0].key()
     assert sink_rows(cdc_env, "payments") == []
+
+
+def test_dlq_replay_after_a_policy_fix_lands_every_record_once(
+    cdc_env: CdcEnv, cdc_gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    start_pipeline(cdc_env, cdc_gate)
+    for i in range(1, 6):
+        cdc_env.sql("INSERT INTO payments VALUES (%s, 1, %s, 'card')", (i, i * 10))
+    cdc_env.sql("UPDATE payments SET amount = 99 WHERE id = 3")
+    cdc_env.sql("DELETE FROM payments WHERE id = 5")
+    dlq = f"{cdc_env.prefix}.public.payments.dlq"
+    logs = lambda: cdc_env.log("router.log")[-3000:]  # noqa: E731
+    wait_for(lambda: len(read_topic(cdc_env.kafka, dlq)) >= 7, 120, "7 denied events in the DLQ", logs)
+    assert sink_rows(cdc_env, "payments") == []
+    for name, value in {
+        "SPINE_HOME": str(cdc_env.home),
+        "SPINE_KAFKA_BOOTSTRAP": cdc_env.kafka.bootstrap_or_raise(),
+        "SPINE_RESIDENCY_URL": cdc_gate.url,
+        "SPINE_TOKEN": cdc_gate.tokens[Role.ADMIN],
+    }.items():
+        monkeypatch.setenv(name, value)
+    args = ["cdc", "dlq", "replay", "payments", "--routes", str(cdc_env.routes_file)]
+    still = CliRunner().invoke(app, args)
+    assert still.exit_code == 1, still.output  # the policy still denies: nothing lands
+    assert "7 refused" in still.output
+    assert sink_rows(cdc_env, "payments") == []
+
+    fixed = MATRIX.format(version="2", extra=FINANCIAL_TO_US)
+    response = cdc_gate.post("/v1/policy", content=fixed.encode(), params={"source": "fixed.yaml"})
+    assert response.status_code in {200, 201}, response.text
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "7 landed" in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 landed, 7 already replayed" in again.output
+    rows = sink_rows(cdc_env, "payments")
+    assert [(r["id"], r["amount"]) for r in rows] == [(1, "10.00"), (2, "20.00"), (3, "99.00"), (4, "40.00")]
+    listed = CliRunner().invoke(
+        app, ["cdc", "dlq", "list", "payments", "--json", "--routes", str(cdc_env.routes_file)]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert all(r["replayed"] and r["stage"] == "gate" for r in json.loads(listed.output))
