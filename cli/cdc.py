@@ -14,7 +14,7 @@ import typer
 
 from cli.common import console, fail, handle_errors, needs_extra, print_json, print_table
 from cli.service import default_bootstrap, default_token, default_url
-from spine.errors import ConfigError, ExitCode
+from spine.errors import ConfigError, ExitCode, SpineError
 from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
 
 if TYPE_CHECKING:
@@ -125,6 +125,40 @@ def validate(
         ],
     )
     console.print(f"{file}: ok")
+
+
+@app.command("status")
+@handle_errors
+@needs_extra("cdc", "cdc status")
+def status(
+    routes_file: Path | None = typer.Option(None, "--routes", help=ROUTES_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Per route: state, lag p50/p95 (commit to sink commit), last position, rows/s, DLQ depth, last
+    decision, and the WAL the replication slot retains."""
+    from cdc.status import route_statuses
+
+    routes = _routes(routes_file)
+    depths: dict[str, int | None] = {}
+    for route in routes.routes:
+        try:
+            depths[route.route_name] = sum(
+                1 for r in _dlq_rows(routes, route.route_name) if not r["replayed"]
+            )
+        except SpineError:
+            depths[route.route_name] = None
+    statuses = route_statuses(routes, depths)
+    if as_json:
+        print_json([s.to_dict() for s in statuses])
+        return
+    columns = ["route", "state", "lag p50 ms", "lag p95 ms", "last position", "rows/s", "dlq",
+               "last decision", "slot WAL bytes"]  # fmt: skip
+    rows = [
+        [s.route, s.state, s.lag_p50_ms, s.lag_p95_ms, s.last_position, s.rows_per_s, s.dlq_depth,
+         s.last_decision, s.slot_retained_wal_bytes]
+        for s in statuses
+    ]  # fmt: skip
+    print_table("CDC routes", columns, rows)
 
 
 @dlq_app.command("list")

@@ -151,3 +151,13 @@ def test_dlq_replay_after_a_policy_fix_lands_every_record_once(
     )
     assert listed.exit_code == 0, listed.output
     assert all(r["replayed"] and r["stage"] == "gate" for r in json.loads(listed.output))
+    status = CliRunner().invoke(app, ["cdc", "status", "--json", "--routes", str(cdc_env.routes_file)])
+    assert status.exit_code == 0, status.output
+    by_route = {s["route"]: s for s in json.loads(status.output)}
+    payments = by_route["payments"]
+    assert payments["dlq_depth"] == 0  # every dead letter replayed
+    assert payments["state"] == "streaming"
+    assert payments["last_decision"]
+    assert payments["lag_p95_ms"] is not None
+    assert payments["lag_p95_ms"] >= payments["lag_p50_ms"] >= 0
+    assert payments["slot_retained_wal_bytes"] is not None

@@ -101,3 +101,23 @@ def test_a_truncate_is_a_barrier_between_the_changes_before_and_after_it() -> No
 )
 def test_filter_conditions(op: str, value: Any, row: dict[str, Any], kept: bool) -> None:
     assert passes(row, [Condition(column="a", op=op, value=value)]) is kept
+
+
+def test_status_percentiles_and_rates_come_from_commit_timestamps() -> None:
+    from cdc.status import percentile, summarize
+
+    assert percentile([], 95) is None
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert percentile([float(i) for i in range(1, 101)], 95) == 95.0
+    batches = [
+        ('{"t:0": 10}', 100, '["d1"]', 1_000, 1_100),
+        ('{"t:0": 20}', 100, '["d2"]', 2_000, 2_300),
+        ('{"t:0": 30}', 100, '["d3"]', None, 3_100),
+    ]
+    summary = summarize("r", batches, True)
+    assert summary["lag_p50_ms"] == 100.0
+    assert summary["lag_p95_ms"] == 300.0
+    assert summary["rows_per_s"] == 150.0  # 300 rows over 2 s
+    assert summary["last_position"] == '{"t:0": 30}'
+    assert summary["last_decision"] == "d3"
+    assert summary["state"] == "streaming"
