@@ -31,7 +31,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from cdc.plan import ChangeEvent, DecodeError, decode, plan
 from cdc.routes import Route, RouteFile, load_routes
 from cdc.sink import SqlSink
-from spine.errors import ConfigError, DatabaseUnavailableError, SpineError
+from spine.errors import ConfigError, DatabaseUnavailableError, SpineError, UnavailableError
 from spine.governed.dlq import DlqWriter, now_ms
 from spine.kafka import Consumer, Producer
 from spine.redaction import Redactor
@@ -85,8 +85,13 @@ class Router:
 
     def start(self) -> None:
         """Reach every sink (a sink that is down refuses the start), then join the group."""
-        for sink in self.sinks.values():
-            sink.start()
+        for name, sink in self.sinks.items():
+            try:
+                sink.start()
+            except DatabaseUnavailableError as exc:
+                raise UnavailableError(
+                    f"sink {name} is unreachable at start: {exc}; nothing started"
+                ) from exc
         self._producer = Producer(self.kafka, client_id=f"{ORIGIN}-dlq")
         self._dlq = {topic: DlqWriter(self._producer, topic, ORIGIN) for topic in self.by_topic}
         self._consumer = Consumer(self.kafka, self.cdc.group, client_id=ORIGIN)

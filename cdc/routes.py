@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -73,6 +74,12 @@ class Source(_Strict):
     slot: str | None = None
     publication: str | None = None
     heartbeat_ms: int = Field(default=10_000, ge=0)
+    _secret_names: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        """The environment variables the DSN named (``${NAME}``), for configs that must not inline them."""
+        return self._secret_names
 
     @field_validator("name")
     @classmethod
@@ -295,9 +302,10 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 def _secrets(
     doc: Any, lines: Mapping[tuple[str | int, ...], int], origin: str, env: Mapping[str, str]
-) -> None:
+) -> list[str]:
     """Refuse inline passwords, then replace ``${NAME}`` in the DSN and sink URLs (missing ones named)."""
     targets: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = []
+    found: list[str] = []
     source = doc.get("source") if isinstance(doc, dict) else None
     if isinstance(source, dict) and isinstance(source.get("dsn"), str):
         targets.append((("source", "dsn"), source, "dsn"))
@@ -307,6 +315,8 @@ def _secrets(
             if isinstance(sink, dict) and isinstance(sink.get("url"), str):
                 targets.append((("sinks", name, "url"), sink, "url"))
     for path, holder, key in targets:
+        if path == ("source", "dsn"):
+            found.extend(_ENV_REF.findall(holder[key]))
         where = f"{origin}:{_line(lines, path)}: {_dotted(path)}"
         if _inline_password(holder[key]):
             raise RoutesError(f"{where}: inline password refused: write it as ${{NAME}} and set NAME")
@@ -314,6 +324,7 @@ def _secrets(
             holder[key] = _expand(holder[key], env)
         except KeyError as missing:
             raise RoutesError(f"{where}: secret {missing.args[0]} is not set in the environment") from None
+    return found
 
 
 def parse_routes(text: str, origin: str = "<routes>", environ: Mapping[str, str] | None = None) -> RouteFile:
@@ -322,9 +333,11 @@ def parse_routes(text: str, origin: str = "<routes>", environ: Mapping[str, str]
     doc = located.data
     if not isinstance(doc, dict):
         raise RoutesError(f"{origin}:1: the route file must be a mapping with source, sinks and routes")
-    _secrets(doc, located.lines, origin, os.environ if environ is None else environ)
+    names = _secrets(doc, located.lines, origin, os.environ if environ is None else environ)
     try:
-        return RouteFile.model_validate(doc)
+        routes = RouteFile.model_validate(doc)
+        routes.source._secret_names = tuple(names)
+        return routes
     except ValidationError as exc:
         err = exc.errors()[0]
         path = tuple(err["loc"])

@@ -75,6 +75,20 @@ def debezium_properties(routes: RouteFile, cdc: CdcSettings, offsets_file: Path)
     }
 
 
+def connect_config(routes: RouteFile, cdc: CdcSettings) -> dict[str, object]:
+    """The same connector for Kafka Connect (``POST /connectors``): Connect keeps offsets itself, and the
+    password stays a ``${env:NAME}`` reference resolved by Connect's EnvVarConfigProvider, never inline."""
+    config = debezium_properties(routes, cdc, Path("unused"))
+    for key in ("offset.storage", "offset.storage.file.filename", "offset.flush.interval.ms"):
+        del config[key]
+    names = routes.source.secret_names
+    if config["database.password"] and names:
+        config["database.password"] = f"${{env:{names[-1]}}}"
+    name = config.pop("name")
+    config["key.converter"] = config["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+    return {"name": name, "config": config}
+
+
 def check_tables(routes: RouteFile) -> None:
     """Refuse to start unless every routed table exists and has REPLICA IDENTITY FULL (one line each)."""
     import psycopg

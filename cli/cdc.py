@@ -127,6 +127,18 @@ def validate(
     console.print(f"{file}: ok")
 
 
+@app.command("connect-config")
+@handle_errors
+@needs_extra("cdc", "cdc connect-config")
+def connect_config(
+    routes_file: Path | None = typer.Option(None, "--routes", help=ROUTES_HELP),
+) -> None:
+    """The Kafka Connect registration (POST /connectors body) of the route file's Debezium connector."""
+    from cdc.source import connect_config as build
+
+    print_json(build(_routes(routes_file), load_settings(CdcSettings)))
+
+
 @app.command("status")
 @handle_errors
 @needs_extra("cdc", "cdc status")

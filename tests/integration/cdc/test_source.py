@@ -48,3 +48,15 @@ def test_a_missing_table_is_refused(cdc_env: CdcEnv) -> None:
     source = cdc_env.start("cdc.source", "source.log")
     assert source.wait(60) == 2
     assert "table public.payments does not exist" in cdc_env.log("source.log")
+
+
+def test_a_router_whose_sink_is_down_at_start_exits_3_naming_the_sink(cdc_env: CdcEnv) -> None:
+    text = cdc_env.routes_file.read_text()
+    cdc_env.routes_file.write_text(
+        text.replace(cdc_env.sink_url, "postgresql+psycopg://spine@127.0.0.1:1/nowhere", 1)
+    )
+    router = cdc_env.start("cdc.router", "router.log", {"SPINE_CDC_RESIDENCY_URL": "http://127.0.0.1:1"})
+    assert router.wait(60) == 3
+    log = cdc_env.log("router.log")
+    assert "sink analytics-eu is unreachable at start" in log
+    assert "Traceback" not in log
