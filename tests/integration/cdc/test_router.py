@@ -161,3 +161,31 @@ def test_dlq_replay_after_a_policy_fix_lands_every_record_once(
     assert payments["lag_p95_ms"] is not None
     assert payments["lag_p95_ms"] >= payments["lag_p50_ms"] >= 0
     assert payments["slot_retained_wal_bytes"] is not None
+
+
+def test_a_column_added_mid_stream_reaches_the_sink_as_a_new_nullable_column(
+    cdc_env: CdcEnv, cdc_gate: Gate
+) -> None:
+    start_pipeline(cdc_env, cdc_gate)
+    cdc_env.sql("INSERT INTO customers VALUES (1, 'Ada', 'ada@example.org', 'UK', 1)")
+    logs = lambda: cdc_env.log("router.log")[-3000:]  # noqa: E731
+    wait_for(lambda: len(sink_rows(cdc_env, "customers")) == 1, 60, "the first row", logs)
+    cdc_env.sql("ALTER TABLE customers ADD COLUMN tier text")
+    cdc_env.sql("INSERT INTO customers VALUES (2, 'Bob', 'bob@example.org', 'FR', 2, 'gold')")
+    wait_for(lambda: len(sink_rows(cdc_env, "customers")) == 2, 60, "the row with the new column", logs)
+    rows = sink_rows(cdc_env, "customers")
+    assert [r["tier"] for r in rows] == [None, "gold"]
+
+
+def test_an_unreachable_gate_denies_and_dead_letters_the_batch(cdc_env: CdcEnv) -> None:
+    cdc_env.start("cdc.source", "source.log")
+    cdc_env.start("cdc.router", "router.log", {"SPINE_CDC_RESIDENCY_URL": "http://127.0.0.1:1"})
+    cdc_env.wait_streaming()
+    cdc_env.sql("INSERT INTO customers VALUES (1, 'Ada', 'ada@example.org', 'UK', 1)")
+    dlq = f"{cdc_env.prefix}.public.customers.dlq"
+    logs = lambda: cdc_env.log("router.log")[-3000:]  # noqa: E731
+    wait_for(lambda: len(read_topic(cdc_env.kafka, dlq)) >= 1, 60, "the dead letter", logs)
+    headers = DlqHeaders.from_kafka(read_topic(cdc_env.kafka, dlq)[0].headers())
+    assert headers is not None
+    assert "residency gate unreachable" in headers.reason
+    assert sink_rows(cdc_env, "customers") == []
