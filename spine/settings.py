@@ -205,6 +205,25 @@ class LineageSettings(HttpServiceSettings):
     )
 
 
+class CdcSettings(SpineBaseSettings):
+    """CDC: the Debezium source and the router (``spine cdc ...``)."""
+
+    section: ClassVar[str] = "cdc"
+    model_config = SettingsConfigDict(extra="forbid", env_prefix="SPINE_CDC_", case_sensitive=False)
+
+    routes_file: Path | None = Field(default=None, description="Route file (YAML); unset means no CDC.")
+    residency_url: str | None = Field(
+        default=None, description="Residency gate deciding every batch; default the embedded gate."
+    )
+    group: str = Field(default="spine-cdc-router", description="Consumer group of the router.")
+    batch_size: int = Field(default=500, ge=1, le=100_000, description="Most change events per batch.")
+    poll_interval_ms: int = Field(default=100, ge=10, description="Debezium's poll.interval.ms.")
+    jvm_max_heap: str = Field(default="512m", description="Heap of the Debezium JVM (-Xmx).")
+    topic_partitions: int = Field(default=1, ge=1, description="Partitions of each change topic created.")
+    sink_retries: int = Field(default=5, ge=0, description="Attempts after a transient sink error.")
+    gate_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for the residency gate.")
+
+
 ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
     SpineSettings,
     KafkaSettings,
@@ -212,6 +231,7 @@ ALL_SETTINGS: tuple[type[SpineBaseSettings], ...] = (
     RegistrySettings,
     ResidencyGateSettings,
     LineageSettings,
+    CdcSettings,
 )
 
 # Variables under SPINE_ that are read outside the settings classes (by tests and benchmarks).
@@ -219,6 +239,7 @@ _OTHER_KNOWN_ENV = {
     "SPINE_TANSU_BIN",
     "SPINE_TEST_KAFKA_BOOTSTRAP",
     "SPINE_TEST_PG_BIN",
+    "SPINE_TEST_CDC_CRASH_ROWS",
     "SPINE_TOKEN",
     "SPINE_REGISTRY_URL",
     "SPINE_RESIDENCY_URL",
@@ -303,6 +324,7 @@ def _describe(exc: ValidationError, cls: type[SpineBaseSettings], path: Path | N
 __all__ = [
     "ALL_SETTINGS",
     "DEFAULT_PORTS",
+    "CdcSettings",
     "HttpServiceSettings",
     "KafkaSettings",
     "LineageSettings",

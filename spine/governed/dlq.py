@@ -42,6 +42,8 @@ class DlqWriter:
         first_failure_ms: int | None = None,
         partition: int | None = None,
         offset: int | None = None,
+        route: str | None = None,
+        decision_id: str | None = None,
     ) -> DeliveryFuture:
         last = now_ms()
         dlq = DlqHeaders(
@@ -55,6 +57,8 @@ class DlqWriter:
             origin_topic=self.source,
             origin_partition=partition,
             origin_offset=offset,
+            route=route,
+            decision_id=decision_id,
         )
         return self.producer.send(self.topic, value, key, headers=dlq.attach(headers))
 

@@ -9,6 +9,7 @@ twice, even when two replays run at once or one is interrupted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Message
@@ -34,21 +35,54 @@ def dead_letters(kafka: KafkaSettings, topic: str) -> list[Message]:
     return read_topic(kafka, dlq_topic(topic), client_id="spine-dlq-reader")
 
 
+class StillInvalidError(Exception):
+    """A dead letter that would fail again; it stays in the DLQ, unclaimed."""
+
+
+Prepare = Callable[[Message], Callable[[], None]]
+
+
+def replay_dead_letters(
+    kafka: KafkaSettings, topic: str, ledger: ReplayLedger, prepare: Prepare
+) -> ReplayResult:
+    """The one replay loop: each not yet replayed dead letter of ``topic`` is checked by ``prepare`` (which
+    raises :class:`StillInvalidError` when it would fail again, else returns the step that lands it), claimed
+    in the ledger, then landed; a landing that fails releases its claim so a later replay tries again."""
+    source = dlq_topic(topic)
+    result = ReplayResult()
+    done = ledger.replayed(source)
+    for msg in dead_letters(kafka, topic):
+        partition, offset = msg.partition() or 0, msg.offset() or 0
+        if (partition, offset) in done:
+            result.already.append(offset)
+            continue
+        try:
+            land = prepare(msg)
+        except StillInvalidError as exc:
+            result.still_invalid.append((offset, str(exc)))
+            continue
+        if not ledger.claim(source, partition, offset):
+            result.already.append(offset)
+            continue
+        try:
+            land()
+        except Exception:
+            ledger.release(source, partition, offset)
+            raise
+        result.sent.append(offset)
+    return result
+
+
 def replay(
     kafka: KafkaSettings, registry: RegistryClient, topic: str, version_subject: str, ledger: ReplayLedger
 ) -> ReplayResult:
     """Send every not yet replayed dead letter of ``topic`` back to it, if it now passes validation."""
-    source = dlq_topic(topic)
-    result = ReplayResult()
-    done = ledger.replayed(source)
     encoder: Encoder | None = None
     decoder = Decoder(registry, version_subject)
     with Producer(kafka, client_id="spine-dlq-replay") as producer:
-        for msg in dead_letters(kafka, topic):
-            partition, offset = msg.partition() or 0, msg.offset() or 0
-            if (partition, offset) in done:
-                result.already.append(offset)
-                continue
+
+        def prepare(msg: Message) -> Callable[[], None]:
+            nonlocal encoder
             headers = DlqHeaders.from_kafka(msg.headers())
             raw = msg.value()
             try:
@@ -60,18 +94,14 @@ def replay(
                     decoder.decode(raw, topic)
                     value = raw or b""
             except (RecordInvalidError, UndecodableRecordError, ValueError) as exc:
-                result.still_invalid.append((offset, str(exc)))
-                continue
-            if not ledger.claim(source, partition, offset):
-                result.already.append(offset)
-                continue
-            try:
+                raise StillInvalidError(str(exc)) from exc
+
+            def land() -> None:
                 producer.send(topic, value, msg.key(), headers=without_dlq_headers(msg.headers())).result(30)
-            except Exception:
-                ledger.release(source, partition, offset)
-                raise
-            result.sent.append(offset)
-    return result
+
+            return land
+
+        return replay_dead_letters(kafka, topic, ledger, prepare)
 
 
-__all__ = ["ReplayResult", "dead_letters", "replay"]
+__all__ = ["Prepare", "ReplayResult", "StillInvalidError", "dead_letters", "replay", "replay_dead_letters"]

@@ -1,0 +1,81 @@
+"""Replay a CDC route's dead letters through the gate and the sink again, each landing once.
+
+Uses the one replay loop (:func:`spine.governed.replay.replay_dead_letters`) and its ledger. The gate is
+asked once for the route; while it still denies, every dead letter stays. An allowed dead letter is decoded,
+redacted as the new decision says and applied to the sink; the sink's per-key LSN check makes a landing
+idempotent, and the ledger makes sure a dead letter is claimed once however often replay runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from confluent_kafka import Message
+
+from cdc.plan import DecodeError, decode, plan
+from cdc.router import gate_route
+from cdc.routes import RouteFile
+from cdc.sink import SqlSink
+from spine.governed.dlq import ReplayLedger
+from spine.governed.replay import ReplayResult, StillInvalidError, replay_dead_letters
+from spine.redaction import Redactor
+from spine.settings import KafkaSettings
+
+if TYPE_CHECKING:
+    from residency_gate.client import GateClient
+
+
+def replay_route(
+    routes: RouteFile,
+    name: str,
+    kafka: KafkaSettings,
+    gate: GateClient,
+    ledger: ReplayLedger,
+    *,
+    only_offset: int | None = None,
+    since_ms: int | None = None,
+) -> ReplayResult:
+    route = routes.route(name)
+    topic = routes.topic(route)
+    [decision] = gate.evaluate_batch([gate_route(routes, route)])
+    redactor = Redactor(decision.redactions) if decision.allowed else None
+    sink = SqlSink(route.sink, routes.sinks[route.sink].url.get_secret_value())
+    sink.start()
+
+    def prepare(msg: Message) -> Callable[[], None]:
+        if only_offset is not None and msg.offset() != only_offset:
+            raise StillInvalidError("not selected (--id)")
+        if since_ms is not None and (msg.timestamp()[1] or 0) < since_ms:
+            raise StillInvalidError("not selected (--since)")
+        if not decision.allowed:
+            raise StillInvalidError(f"still denied ({decision.decision_id}): {'; '.join(decision.reasons)}")
+        try:
+            event = decode(msg.value())
+        except DecodeError as exc:
+            raise StillInvalidError(f"still undecodable: {exc}") from exc
+        if event is None:
+            raise StillInvalidError("a tombstone carries no change")
+
+        def land() -> None:
+            actions = plan(route, [event], redactor if redactor else None)
+            row = event.after or event.before
+            table = None
+            if row is not None:
+                table = sink.table(route, event.columns, {route.rename.get(k, k): v for k, v in row.items()})
+            else:
+                table = sink.existing_table(route)
+            sink.apply(
+                route, table, actions, {}, dead_lettered=0, decision_ids=[decision.decision_id],
+                source_ts_ms=event.ts_ms,
+            )  # fmt: skip
+
+        return land
+
+    try:
+        return replay_dead_letters(kafka, topic, ledger, prepare)
+    finally:
+        sink.close()
+
+
+__all__ = ["replay_route"]

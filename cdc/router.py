@@ -1,0 +1,293 @@
+"""The CDC router: change topics -> decode -> one residency decision per batch -> redact -> SQL sink.
+
+A consumer-group member reading every routed table's change topic. Per consumed batch it asks the gate
+once (``evaluate_batch`` with one route per routed table in the batch; fail closed: an unreachable gate is
+a deny). A denied route's records go to ``<topic>.dlq`` with the decision id; an allowed route's rows are
+redacted with :mod:`spine.redaction`, then written with the consumed positions and a
+``_spine_cdc_batches`` row in one sink transaction. On assignment it seeks to the positions stored in the
+sink, so a crash neither loses nor duplicates. Undecodable records go to the DLQ (stage ``decode``);
+transient sink errors are retried with backoff (tenacity) before the batch's records go to the DLQ
+(stage ``sink``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import confluent_kafka
+from confluent_kafka import Message, TopicPartition
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from cdc.plan import ChangeEvent, DecodeError, decode, plan
+from cdc.routes import Route, RouteFile, load_routes
+from cdc.sink import SqlSink
+from spine.errors import ConfigError, DatabaseUnavailableError, SpineError, UnavailableError
+from spine.governed.dlq import DlqWriter, now_ms
+from spine.kafka import Consumer, Producer
+from spine.redaction import Redactor
+from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
+
+if TYPE_CHECKING:
+    from residency_gate.client import GateClient
+    from residency_gate.evaluate import Decision
+
+logger = logging.getLogger(__name__)
+
+ORIGIN = "spine-cdc-router"
+
+
+@dataclass
+class RouterStats:
+    batches: int = 0
+    rows: int = 0
+    dead_lettered: int = 0
+    last_decisions: dict[str, str] = field(default_factory=dict)
+
+
+def gate_route(routes: RouteFile, route: Route) -> Any:
+    """The residency route of a CDC route: dataset -> sink, from the source's region, with field tags."""
+    from residency_gate.evaluate import FieldTag
+    from residency_gate.evaluate import Route as GateRoute
+
+    return GateRoute(
+        dataset=route.dataset,
+        sink=route.sink,
+        source_region=routes.source.region,
+        purpose=route.purpose,
+        fields=tuple(FieldTag(name, tags) for name, tags in route.fields.items()),
+    )
+
+
+class Router:
+    def __init__(self, routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, gate: GateClient) -> None:
+        self.routes = routes
+        self.cdc = cdc
+        self.kafka = kafka
+        self.gate = gate
+        self.by_topic = {routes.topic(r): r for r in routes.routes}
+        self.sinks = {name: SqlSink(name, s.url.get_secret_value()) for name, s in routes.sinks.items()}
+        self.stats = RouterStats()
+        self._stop = threading.Event()
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._dlq: dict[str, DlqWriter] = {}
+        self._tables: dict[str, Any] = {}
+
+    def start(self) -> None:
+        """Reach every sink (a sink that is down refuses the start), then join the group."""
+        for name, sink in self.sinks.items():
+            try:
+                sink.start()
+            except DatabaseUnavailableError as exc:
+                raise UnavailableError(
+                    f"sink {name} is unreachable at start: {exc}; nothing started"
+                ) from exc
+        self._producer = Producer(self.kafka, client_id=f"{ORIGIN}-dlq")
+        self._dlq = {topic: DlqWriter(self._producer, topic, ORIGIN) for topic in self.by_topic}
+        self._consumer = Consumer(self.kafka, self.cdc.group, client_id=ORIGIN)
+        self._consumer.subscribe(list(self.by_topic), on_assign=self._on_assign)
+
+    def _on_assign(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            route = self.by_topic[tp.topic]
+            stored = self.sinks[route.sink].stored_positions(route.route_name)
+            tp.offset = stored.get((tp.topic, tp.partition), confluent_kafka.OFFSET_BEGINNING)
+        consumer.assign(partitions)
+
+    def run(self, idle_timeout_s: float | None = None) -> None:
+        if self._consumer is None:
+            self.start()
+        assert self._consumer is not None
+        while not self._stop.is_set():
+            batch = self._consumer.consume(self.cdc.batch_size, timeout=0.2)
+            if batch:
+                self.process(batch)
+                self._consumer.commit(batch, asynchronous=True)
+
+    def process(self, batch: Sequence[Message]) -> None:
+        by_route: dict[str, list[Message]] = defaultdict(list)
+        for msg in batch:
+            by_route[self.by_topic[msg.topic() or ""].route_name].append(msg)
+        routes = [self.routes.route(name) for name in by_route]
+        decisions = self.gate.evaluate_batch([gate_route(self.routes, r) for r in routes])
+        for route, decision in zip(routes, decisions, strict=True):
+            self._route_batch(route, decision, by_route[route.route_name])
+
+    def _route_batch(self, route: Route, decision: Decision, messages: list[Message]) -> None:
+        assert self._producer is not None
+        self.stats.last_decisions[route.route_name] = decision.decision_id
+        topic = self.routes.topic(route)
+        positions = {(topic, m.partition() or 0): (m.offset() or 0) + 1 for m in messages}
+        events: list[ChangeEvent] = []
+        dead: list[tuple[Message, str, str, str]] = []  # message, reason, code, stage
+        if not decision.allowed:
+            reason = f"residency gate denied route {route.route_name}: {'; '.join(decision.reasons)}"
+            dead = [(m, reason, "DENIED", "gate") for m in messages if m.value() is not None]
+        else:
+            for msg in messages:
+                try:
+                    event = decode(msg.value())
+                except DecodeError as exc:
+                    dead.append((msg, f"undecodable change event: {exc}", "UNDECODABLE", "decode"))
+                    continue
+                if event is not None:
+                    events.append(event)
+        redactor = Redactor(decision.redactions) if decision.allowed else None
+        actions = plan(route, events, redactor if redactor else None)
+        sink = self.sinks[route.sink]
+        table = None
+        if any(e.after or e.before for e in events):
+            sample = next(e.after or e.before for e in reversed(events) if (e.after or e.before))
+            columns = next((e.columns for e in reversed(events) if e.columns), {})
+            assert sample is not None
+            mapped = {route.rename.get(k, k): v for k, v in sample.items()}
+            table = self._with_retry(lambda: sink.table(route, columns, mapped))
+        elif events:  # only truncates
+            table = self._with_retry(lambda: sink.existing_table(route))
+        source_ts = max((e.ts_ms for e in events), default=None)
+        dead_total = len(dead)
+        first_failure = now_ms()
+        try:
+            self._with_retry(
+                lambda: self._flush_then_apply(route, table, actions, positions, dead, decision, source_ts)
+            )
+        except DatabaseUnavailableError as exc:
+            reason = f"sink {route.sink} failed after {self.cdc.sink_retries + 1} attempts: {exc}"
+            extra = [(m, reason, "SINK_FAILED", "sink") for m in messages if m.value() is not None]
+            self._dead_letter(route, decision, extra, attempts=self.cdc.sink_retries + 1, first=first_failure)
+            self._producer.flush()
+            raise
+        self.stats.batches += 1
+        self.stats.dead_lettered += dead_total
+
+    def _flush_then_apply(
+        self,
+        route: Route,
+        table: Any,
+        actions: Any,
+        positions: Mapping[tuple[str, int], int],
+        dead: list[tuple[Message, str, str, str]],
+        decision: Decision,
+        source_ts: int | None,
+    ) -> None:
+        assert self._producer is not None
+        dead_count = len(dead)
+        if dead:
+            self._dead_letter(route, decision, dead)
+            self._producer.flush()  # dead letters are durable before their positions are committed
+            dead.clear()
+        rows = self.sinks[route.sink].apply(
+            route,
+            table,
+            actions,
+            positions,
+            dead_lettered=dead_count,
+            decision_ids=[decision.decision_id],
+            source_ts_ms=source_ts,
+        )
+        self.stats.rows += rows
+
+    def _dead_letter(
+        self,
+        route: Route,
+        decision: Decision,
+        dead: Sequence[tuple[Message, str, str, str]],
+        *,
+        attempts: int = 1,
+        first: int | None = None,
+    ) -> None:
+        for msg, reason, code, stage in dead:
+            self._dlq[msg.topic() or ""].send(
+                msg.value(),
+                msg.key(),
+                reason=reason,
+                error_code=code,
+                stage=stage,
+                headers=msg.headers(),
+                attempts=attempts,
+                first_failure_ms=first,
+                partition=msg.partition(),
+                offset=msg.offset(),
+                route=route.route_name,
+                decision_id=decision.decision_id,
+            )
+
+    def _with_retry(self, fn: Any) -> Any:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.cdc.sink_retries + 1),
+            wait=wait_exponential(multiplier=0.1, max=5.0),
+            retry=retry_if_exception_type(DatabaseUnavailableError),
+            reraise=True,
+        )
+        return retrying(fn)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+        if self._producer is not None:
+            self._producer.close()
+        for sink in self.sinks.values():
+            sink.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from residency_gate.client import GateClient
+    from spine.logging import configure_logging
+
+    parser = argparse.ArgumentParser(prog="python -m cdc.router", description=__doc__)
+    parser.add_argument("routes", nargs="?", type=Path, help="route file (default SPINE_CDC_ROUTES_FILE)")
+    args = parser.parse_args(argv)
+    try:
+        spine = load_settings(SpineSettings)
+        configure_logging(spine.log_level)
+        cdc = load_settings(CdcSettings)
+        path = args.routes or cdc.routes_file
+        if path is None:
+            raise ConfigError("no route file: pass one or set SPINE_CDC_ROUTES_FILE")
+        routes = load_routes(path)
+        kafka = load_settings(KafkaSettings)
+        kafka.bootstrap_or_raise()
+        url = cdc.residency_url or f"http://127.0.0.1:{spine.port('residency-gate')}"
+        gate = GateClient(url, os.environ.get("SPINE_TOKEN"), timeout=cdc.gate_timeout)
+        router = Router(routes, cdc, kafka, gate)
+        router.start()
+    except SpineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        router.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        router.run()
+    except SpineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    finally:
+        router.close()
+        gate.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["Router", "RouterStats", "gate_route", "main"]
