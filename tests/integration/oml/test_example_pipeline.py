@@ -362,3 +362,70 @@ def test_two_processes_of_one_pipeline_share_the_partitions(setup: Setup) -> Non
     assert sum(reads) >= len(records)
     expected = _expected(records)
     assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
+
+
+def _exactly_once(setup: Setup) -> str:
+    """Turn on the topic sink's ``exactly_once``; the pipeline's consumer group."""
+    text = setup.pipeline.read_text()
+    sink = "      subject: " + f"{setup.output}-value\n      key: order_id\n"
+    assert sink in text
+    setup.pipeline.write_text(text.replace(sink, sink + "      exactly_once: true\n"))
+    match = re.search(r"^      group: (\S+)$", text, re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+def _committed(setup: Setup, group: str) -> int:
+    """The sum of the group's committed offsets on the source topic, read without joining the group."""
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+
+    from spine.kafka.config import consumer_config
+
+    reader = confluent_kafka.Consumer(consumer_config(setup.spine.kafka, "oml-test-offsets", group))
+    try:
+        parts = reader.committed([TopicPartition(setup.source_topic, p) for p in range(2)], timeout=15)
+        return sum(max(int(tp.offset), 0) for tp in parts)
+    finally:
+        reader.close()
+
+
+def test_an_exactly_once_sink_commits_its_records_with_the_source_offsets(setup: Setup) -> None:
+    group = _exactly_once(setup)
+    records = _orders(1, 30)
+    _produce(setup, records)
+    summary = _run_to_idle(setup)
+    assert summary["state"] == "completed"
+    expected = _expected(records)
+    written = _topic(setup)
+    assert sorted(r["order_id"] for r in written) == sorted(expected)  # each once
+    assert _committed(setup, group) == len(records)  # the offsets came with the transaction
+    events = (Path(setup.env["SPINE_HOME"]) / "runs").glob("*/events.jsonl")
+    assert any('"run.transactional"' in e.read_text() for e in events)
+
+
+def test_an_exactly_once_pipeline_killed_mid_run_resumes_after_its_last_committed_batch(
+    setup: Setup,
+) -> None:
+    group = _exactly_once(setup)
+    first = _orders(1, 600)
+    _produce(setup, first)
+    process = _spine(setup, "run", str(setup.pipeline), "--json", "--no-progress")
+    deadline = time.monotonic() + 60
+    while not _table(setup) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _table(setup), "the first run wrote nothing"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    committed = _committed(setup, group)
+    second = _orders(601, 100)
+    _produce(setup, second)
+    summary = _run_to_idle(setup)
+    # The restart reads exactly what no committed transaction covered: nothing twice, nothing lost.
+    # (records a saved window state already covers are skipped, not read again)
+    assert summary["read"] + summary["skipped"] == len(first) + len(second) - committed
+    expected = _expected(first + second)
+    assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
+    assert {r["order_id"] for r in _topic(setup)} == set(expected)  # Tansu also shows aborted records
+    # Not asserted: the group's final offsets. On Tansu they were found (2 runs in 5) back at the values the
+    # killed transaction had added before it was fenced, which Apache Kafka discards (see DESIGN.md).
