@@ -483,8 +483,11 @@ def test_windows_killed_mid_run_and_restarted_neither_double_count_nor_lose_a_re
         time.sleep(0.05)
         if state_db.exists():
             with sqlite3.connect(state_db) as db:
-                row = db.execute("SELECT offsets FROM pipeline_state WHERE pipeline_group = ?", (group,))
-                found = row.fetchone()
+                try:
+                    row = db.execute("SELECT offsets FROM pipeline_state WHERE pipeline_group = ?", (group,))
+                    found = row.fetchone()
+                except sqlite3.OperationalError:  # the runner has not created its table yet
+                    found = None
             saved = sum(json.loads(found[0]).values()) if found else 0
     assert saved > 0, "the first run saved no state"
     process.send_signal(signal.SIGKILL)  # windows open, nothing of them in the table yet
