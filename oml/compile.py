@@ -276,7 +276,13 @@ def _manifest(
             entry["topic"] = version.topic
             topics_written.append({"step": step.id, "topic": version.topic, **_schema_dict(version)})
             sinks.append(
-                {"step": step.id, "kind": "topic", "topic": version.topic, "subject": version.subject}
+                {
+                    "step": step.id,
+                    "kind": "topic",
+                    "topic": version.topic,
+                    "subject": version.subject,
+                    "exactly_once": bool(step.config.get("exactly_once", False)),
+                }
             )
         elif step.component == "sql.table_sink":
             alias = step.connection.alias if step.connection is not None else None

@@ -2,7 +2,8 @@
 
 An operator takes a :class:`Row` and returns the rows it passes on. Expectations return the failing row's
 :class:`Rejection` instead, which the runner sends to the DLQ. Windowed state (aggregates, unique-in-window)
-lives in memory, keyed by record time: it is rebuilt from what arrives after a restart, not restored.
+lives in memory, keyed by record time; :meth:`Operator.state` and :meth:`Operator.restore` give it as JSON
+so the runner can persist it with the offsets it covers and restore it after a restart.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class Operator:
     def drain(self) -> list[Row]:
         """Rows of every open window, at the end of a bounded run."""
         return []
+
+    def state(self) -> Any:
+        """The operator's state as JSON values (None for stateless operators)."""
+        return None
+
+    def restore(self, state: Any) -> None:
+        """Take back what :meth:`state` gave (before any row is processed)."""
 
 
 class Filter(Operator):
@@ -147,6 +155,22 @@ class Expectations(Operator):
 
         return unique
 
+    def state(self) -> Any:
+        if not self._seen:
+            return None
+        return {
+            column: [[start, sorted(values, key=repr)] for start, values in sorted(windows.items())]
+            for column, windows in sorted(self._seen.items())
+        }
+
+    def restore(self, state: Any) -> None:
+        for column, windows in (state or {}).items():
+            seen = self._seen.get(column)
+            if seen is None:  # a column no expectation checks any more
+                continue
+            seen.clear()
+            seen.update({int(start): {_hashable(v) for v in values} for start, values in windows})
+
     def process(self, row: Row) -> Output:
         for name, check in self._checks:
             reason = check(row)
@@ -201,6 +225,22 @@ class WindowAggregate(Operator):
     def drain(self) -> list[Row]:
         return [self._emit(k) for k in sorted(self._open, key=lambda k: (k[1], str(k[0])))]
 
+    def state(self) -> Any:
+        windows = [
+            [key, start, w.values, w.counts]
+            for (key, start), w in sorted(self._open.items(), key=lambda i: (i[0][1], str(i[0][0])))
+        ]
+        return {"watermark": self._watermark, "windows": windows}
+
+    def restore(self, state: Any) -> None:
+        if not state:
+            return
+        self._watermark = int(state["watermark"])
+        self._open = {
+            (_hashable(key), int(start)): _Window(int(start), dict(values), dict(counts))
+            for key, start, values, counts in state["windows"]
+        }
+
     def _emit(self, key: tuple[Any, int]) -> Row:
         window = self._open.pop(key)
         end = window.start + self._size
@@ -212,6 +252,11 @@ class WindowAggregate(Operator):
             value[name] = 0 if fn == "count" and result is None else result
         encoded = None if key[0] is None else str(key[0]).encode()
         return Row(value, encoded, window.start + self._size - 1)
+
+
+def _hashable(value: Any) -> Any:
+    """A JSON value back as a set member or dict key (lists, as JSON gives tuples back, become tuples)."""
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
 
 
 def build_operator(step: Mapping[str, Any]) -> Operator:

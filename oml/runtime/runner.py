@@ -25,11 +25,12 @@ from oml.runlog import RunLog
 from oml.runtime.lineage import PipelineLineage, table_namespace
 from oml.runtime.operators import Row
 from oml.runtime.sinks import TableSink, TopicSink
+from oml.runtime.state import Saved, StateStore, partition_key
 from oml.runtime.topology import Topology
 from oml.validate import Pipeline
 from spine.governed import GovernedConsumer, GovernedProducer, GovernedRecord
 from spine.governed.dlq import DlqWriter
-from spine.kafka import Producer
+from spine.kafka import Producer, TransactionalProducer
 from spine.redaction import FieldRedaction, Redactor
 from spine.settings import KafkaSettings
 
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[Mapping[str, Any]], None]
 EXPECTATION_FAILED = "EXPECTATION_FAILED"
+TOPIC_SINK = "kafka.governed_sink"
 
 
 @dataclass
@@ -88,6 +90,7 @@ class PipelineRunner:
         self._stopping = False
         self._lineage_enabled = lineage
         self.dead_lettered = 0
+        self.skipped = 0  # records a restored state already covered
         self.read = 0
         self._buffer: list[Row] = []
         self._started = time.monotonic()
@@ -136,6 +139,9 @@ class PipelineRunner:
         lineage.emit("START")
         sinks: dict[str, TopicSink | TableSink] = {}
         dlq_producer: Producer | None = None
+        transaction: TransactionalProducer | None = None
+        store: StateStore | None = None
+        done: dict[str, int] = {}  # per partition, the offset after the last record a saved state covers
         failed: BaseException | None = None
         try:
             group = cfg.get("group") or f"oml.{self.pipeline.name}"
@@ -162,8 +168,14 @@ class PipelineRunner:
                 redactions=dict(source.get("redactions", {})),
             )
             redactor = Redactor(FieldRedaction(f, a) for f, a in sorted(source.get("redactions", {}).items()))
+            if any(s.config.get("exactly_once") for s in self.pipeline.steps if s.component == TOPIC_SINK):
+                # One transaction per batch carries every exactly-once sink's records and the offsets;
+                # its id is the group's, so a restarted process fences a killed one and aborts its batch.
+                transaction = TransactionalProducer(kafka, f"{group}.sinks")
+                log.event("run.transactional", transactional_id=transaction.transactional_id)
             for step in self.pipeline.steps:
-                if step.component == "kafka.governed_sink":
+                if step.component == TOPIC_SINK:
+                    shared = transaction if step.config.get("exactly_once") else None
                     producer = GovernedProducer(
                         step.config["subject"],
                         kafka=kafka,
@@ -172,6 +184,7 @@ class PipelineRunner:
                         name=f"oml-{self.pipeline.name}-{step.id}",
                         region=step.config.get("region", cfg["region"]),
                         home=self.home if self._lineage_enabled else None,
+                        producer=shared,
                     )
                     sinks[step.id] = TopicSink(producer, step.config.get("key"))
                 elif step.component == "sql.table_sink":
@@ -180,6 +193,17 @@ class PipelineRunner:
                         table_urls[step.id], step.config["table"], step.config["key"], columns,
                         setting=f"steps[{step.index}].config.connection",
                     )  # fmt: skip
+            fingerprint = compiled_fingerprint(self.manifest)
+            if self.topology.stateful:
+                store = StateStore(self.home, group)
+                saved = store.load()
+                if saved is not None and saved.manifest_sha256 == fingerprint:
+                    self.topology.restore(saved.state)
+                    done.update(saved.offsets)
+                    log.event("state.restored", offsets=saved.offsets, steps=sorted(saved.state))
+                elif saved is not None:
+                    log.event("state.discarded", reason="the manifest changed since it was saved")
+            covered = dict(done)  # per partition, the offset after the last record the state holds
             dlq_producer = Producer(kafka, client_id=f"oml-{self.pipeline.name}-dlq")
             dlq = DlqWriter(dlq_producer, self._consumer.topic, f"oml.{self.pipeline.name}")
             log.status("running")
@@ -189,22 +213,44 @@ class PipelineRunner:
             def handle(record: GovernedRecord) -> None:
                 if self.first_record_at is None:
                     self.first_record_at = time.monotonic()
+                where = partition_key(record.topic, record.partition)
+                if record.offset < done.get(where, -1):
+                    self.skipped += 1  # already through the topology: outputs durable, effect in the state
+                    return
+                covered[where] = record.offset + 1
                 value = redactor(record.value) if redactor else record.value
                 self._buffer.append(Row(value, record.key, record.timestamp_ms, record))
 
             def before_commit() -> None:
                 self._batch(self.topology.push(self._buffer), sinks, dlq, dlq_producer)
                 self._buffer.clear()
+                if store is not None:
+                    store.save(Saved(fingerprint, covered, self.topology.state()))
                 self._metrics(progress)
 
             assert self._consumer is not None
             self._consumer.run(
-                handle, max_records=max_records, idle_timeout_s=idle_timeout_s, before_commit=before_commit
+                handle,
+                max_records=max_records,
+                idle_timeout_s=idle_timeout_s,
+                before_commit=before_commit,
+                transaction=transaction,
             )
             if not self._stopping:
                 # A bounded run ends here: open windows are closed and written (their offsets are committed).
                 drained = self.topology.drain()
-                self._batch(drained, sinks, dlq, dlq_producer)
+                if transaction is not None:
+                    transaction.begin()
+                try:
+                    self._batch(drained, sinks, dlq, dlq_producer)
+                    if store is not None:
+                        store.save(Saved(fingerprint, covered, self.topology.state()))
+                    if transaction is not None:
+                        transaction.commit()
+                except BaseException:
+                    if transaction is not None:
+                        transaction.abort()
+                    raise
             self._metrics(progress)
         except BaseException as exc:
             failed = exc
@@ -218,6 +264,10 @@ class PipelineRunner:
                     failed = failed or exc
             if dlq_producer is not None:
                 dlq_producer.close()
+            if transaction is not None:
+                transaction.close()  # aborts a transaction a failure left open
+            if store is not None:
+                store.close()
             self._write_artifacts(sinks)
             if self._consumer is not None:
                 self._consumer.close()
@@ -225,13 +275,19 @@ class PipelineRunner:
             if failed is not None:
                 log.event("run.fail", error=type(failed).__name__, message=str(failed))
             log.event(f"run.{'complete' if failed is None else 'end'}", state=state)
-            log.status(state, read=self.read, dead_lettered=self.dead_lettered,
+            log.status(state, read=self.read, dead_lettered=self.dead_lettered, skipped=self.skipped,
                        error=None if failed is None else str(failed))  # fmt: skip
             lineage.emit("FAIL" if failed is not None else "COMPLETE")
             if emitter is not None:
                 emitter.close(timeout=5.0)
             log.close()
-        return {"run_id": self.run_id, "state": state, "read": self.read, "dead_lettered": self.dead_lettered}
+        return {
+            "run_id": self.run_id,
+            "state": state,
+            "read": self.read,
+            "dead_lettered": self.dead_lettered,
+            "skipped": self.skipped,
+        }
 
     def _batch(
         self, result: Any, sinks: Mapping[str, TopicSink | TableSink], dlq: DlqWriter, dlq_producer: Producer

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oml.runtime.operators import Operator, Rejection, Row, build_operator
+from oml.runtime.operators import Expectations, Operator, Rejection, Row, WindowAggregate, build_operator
 
 
 @dataclass
@@ -63,6 +63,26 @@ class Topology:
             for child in self.children[step_id]:
                 self._feed(child, released, result)
         return result
+
+    @property
+    def stateful(self) -> bool:
+        """Whether a window or a unique-in-window expectation holds state across batches."""
+        return any(
+            isinstance(s, WindowAggregate)
+            or (isinstance(s, Expectations) and any(e.get("expect") == "unique_in_window"
+                                                    for e in self.steps[i]["config"]["expectations"]))
+            for i, s in self.operators.items()
+        )  # fmt: skip
+
+    def state(self) -> dict[str, Any]:
+        """Every stateful operator's state by step id (JSON values)."""
+        states = {step_id: op.state() for step_id, op in self.operators.items()}
+        return {step_id: s for step_id, s in states.items() if s is not None}
+
+    def restore(self, states: Mapping[str, Any]) -> None:
+        for step_id, state in states.items():
+            if step_id in self.operators:
+                self.operators[step_id].restore(state)
 
     def _feed(self, step_id: str, rows: list[Row], result: Result) -> None:
         if not rows:

@@ -29,8 +29,9 @@ from spine.governed.errors import AccessDenied, NotGovernedError, UndecodableRec
 from spine.governed.lineage import JOB_NAMESPACE, GovernedRun
 from spine.governed.topics import subject_base
 from spine.headers import HeaderInput, SpineHeaders
-from spine.kafka import Consumer, Producer
+from spine.kafka import Consumer, Producer, TransactionalProducer
 from spine.kafka.config import ConfigValue
+from spine.kafka.consumer import next_offsets
 from spine.redaction import Redactor
 from spine.registry_client import SubjectVersion
 from spine.settings import KafkaSettings
@@ -245,11 +246,15 @@ class GovernedConsumer:
         max_records: int | None = None,
         idle_timeout_s: float | None = None,
         before_commit: Callable[[], None] | None = None,
+        transaction: TransactionalProducer | None = None,
     ) -> int:
         """Deliver records until :meth:`stop`, ``max_records`` delivered, or ``idle_timeout_s`` without any.
 
         ``before_commit`` runs after each batch was handled and before its offsets are committed (a handler
         that buffers writes makes them durable there; if it raises, nothing of the batch is committed).
+        With ``transaction``, each batch is one transaction of that producer: begun before the batch is
+        handled, and the batch's offsets committed in it with what the handler sent through it (aborted
+        when handling or ``before_commit`` raises). Dead letters stay outside it (at least once).
         Raises :class:`AccessDenied` when a re-check denies the route (what was handled is committed).
         """
         if self._consumer is None:
@@ -270,7 +275,15 @@ class GovernedConsumer:
                         break
                     continue
                 idle_since = time.monotonic()
-                self._process(batch, handler, before_commit)
+                if transaction is None:
+                    self._process(batch, handler, before_commit)
+                    continue
+                transaction.begin()
+                try:
+                    self._process(batch, handler, before_commit, transaction)
+                except BaseException:
+                    transaction.abort()
+                    raise
         except BaseException:
             failed = True
             raise
@@ -283,7 +296,11 @@ class GovernedConsumer:
         return self.stats.delivered - delivered_before
 
     def _process(
-        self, batch: list[Message], handler: Handler, before_commit: Callable[[], None] | None = None
+        self,
+        batch: list[Message],
+        handler: Handler,
+        before_commit: Callable[[], None] | None = None,
+        transaction: TransactionalProducer | None = None,
     ) -> None:
         assert self._consumer is not None
         dead = 0
@@ -307,7 +324,10 @@ class GovernedConsumer:
             self._producer.flush()  # dead letters are durable before their offsets are committed
         if before_commit is not None:
             before_commit()
-        self._consumer.commit(batch)
+        if transaction is None:
+            self._consumer.commit(batch)
+        else:
+            transaction.commit(next_offsets(batch), self._consumer.group_metadata())
 
     def _handle(self, handler: Handler, record: GovernedRecord, msg: Message) -> bool:
         first: int | None = None

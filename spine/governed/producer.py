@@ -50,8 +50,13 @@ class GovernedProducer:
         region: str | None = None,
         home: Path | None = None,
         overrides: Mapping[str, ConfigValue] | None = None,
+        producer: Producer | None = None,
     ) -> None:
-        """With ``home``, lineage events go to the spool under it; ``region`` defaults to the dataset home."""
+        """With ``home``, lineage events go to the spool under it; ``region`` defaults to the dataset home.
+
+        ``producer`` sends through a producer the caller owns (say a ``TransactionalProducer`` that commits
+        several subjects' records with a consumer's offsets); ``close`` leaves it open.
+        """
         policy = gate.policy()
         if policy is None:
             raise UnavailableError(
@@ -69,7 +74,8 @@ class GovernedProducer:
         self.name = name
         _require_topics(kafka, [self.topic, *([dlq_topic(self.topic)] if dlq else [])], subject)
         self.encoder = Encoder(registry, self.version)
-        self._producer = Producer(kafka, client_id=name, overrides=overrides)
+        self._owns_producer = producer is None
+        self._producer = producer or Producer(kafka, client_id=name, overrides=overrides)
         self._dlq = DlqWriter(self._producer, self.topic, name) if dlq else None
         residency = region or self.dataset.home
         self._fixed: HeaderList = [
@@ -132,7 +138,8 @@ class GovernedProducer:
         self._closed = True
         failed = True
         try:
-            self._producer.close(timeout)
+            if self._owns_producer:
+                self._producer.close(timeout)
             failed = False
         finally:
             self._run.finish(failed=failed)

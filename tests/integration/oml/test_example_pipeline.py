@@ -362,3 +362,170 @@ def test_two_processes_of_one_pipeline_share_the_partitions(setup: Setup) -> Non
     assert sum(reads) >= len(records)
     expected = _expected(records)
     assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
+
+
+def _exactly_once(setup: Setup) -> str:
+    """Turn on the topic sink's ``exactly_once``; the pipeline's consumer group."""
+    text = setup.pipeline.read_text()
+    sink = "      subject: " + f"{setup.output}-value\n      key: order_id\n"
+    assert sink in text
+    setup.pipeline.write_text(text.replace(sink, sink + "      exactly_once: true\n"))
+    match = re.search(r"^      group: (\S+)$", text, re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+def _committed(setup: Setup, group: str) -> int:
+    """The sum of the group's committed offsets on the source topic, read without joining the group."""
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+
+    from spine.kafka.config import consumer_config
+
+    reader = confluent_kafka.Consumer(consumer_config(setup.spine.kafka, "oml-test-offsets", group))
+    try:
+        parts = reader.committed([TopicPartition(setup.source_topic, p) for p in range(2)], timeout=15)
+        return sum(max(int(tp.offset), 0) for tp in parts)
+    finally:
+        reader.close()
+
+
+def test_an_exactly_once_sink_commits_its_records_with_the_source_offsets(setup: Setup) -> None:
+    group = _exactly_once(setup)
+    records = _orders(1, 30)
+    _produce(setup, records)
+    summary = _run_to_idle(setup)
+    assert summary["state"] == "completed"
+    expected = _expected(records)
+    written = _topic(setup)
+    assert sorted(r["order_id"] for r in written) == sorted(expected)  # each once
+    assert _committed(setup, group) == len(records)  # the offsets came with the transaction
+    events = (Path(setup.env["SPINE_HOME"]) / "runs").glob("*/events.jsonl")
+    assert any('"run.transactional"' in e.read_text() for e in events)
+
+
+def test_an_exactly_once_pipeline_killed_mid_run_resumes_after_its_last_committed_batch(
+    setup: Setup,
+) -> None:
+    group = _exactly_once(setup)
+    first = _orders(1, 600)
+    _produce(setup, first)
+    process = _spine(setup, "run", str(setup.pipeline), "--json", "--no-progress")
+    deadline = time.monotonic() + 60
+    while not _table(setup) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _table(setup), "the first run wrote nothing"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    committed = _committed(setup, group)
+    second = _orders(601, 100)
+    _produce(setup, second)
+    summary = _run_to_idle(setup)
+    # The restart reads exactly what no committed transaction covered: nothing twice, nothing lost.
+    # (records a saved window state already covers are skipped, not read again)
+    assert summary["read"] + summary["skipped"] == len(first) + len(second) - committed
+    expected = _expected(first + second)
+    assert _table(setup) == sorted(expected.values(), key=lambda r: r["order_id"])
+    assert {r["order_id"] for r in _topic(setup)} == set(expected)  # Tansu also shows aborted records
+    # Not asserted: the group's final offsets. On Tansu they were found (2 runs in 5) back at the values the
+    # killed transaction had added before it was fenced, which Apache Kafka discards (spine.kafka.producer).
+
+
+WINDOWED = """\
+oml_version: "0.1.0"
+name: orders-per-hour
+steps:
+  - id: orders
+    component: kafka.governed_source
+    mode: read
+    config: {{dataset: {source}, region: us-east, sink: analytics-us, purpose: analytics, group: {group},
+              connection: "@kafka.local"}}
+  - id: once
+    component: quality.expectations
+    mode: transform
+    needs: [orders]
+    config:
+      expectations:
+        - {{expect: unique_in_window, column: order_id, window_ms: 3600000}}
+  - id: hourly
+    component: transform.window_aggregate
+    mode: transform
+    needs: [once]
+    config:
+      key: status
+      window_ms: 3600000
+      aggregates:
+        orders: {{fn: count}}
+        cents: {{fn: sum, column: amount_cents}}
+  - id: to_table
+    component: sql.table_sink
+    mode: write
+    needs: [hourly]
+    config: {{table: hourly, key: [status, window_start], sink: analytics-us, connection: "@sql.analytics"}}
+"""
+
+
+def test_windows_killed_mid_run_and_restarted_neither_double_count_nor_lose_a_record(setup: Setup) -> None:
+    pipeline = setup.pipeline.with_name("orders-per-hour.oml.yaml")
+    group = f"w{uuid.uuid4().hex[:8]}"
+    pipeline.write_text(WINDOWED.format(source=setup.source, group=group))
+    first = _orders(1, 3000)
+    duplicates = first[:50]  # each rejected by unique_in_window, before and after the kill
+    _produce(setup, first + duplicates)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "pipeline", "run", str(pipeline), "--json", "--no-progress"],
+        cwd=pipeline.parent, env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    state_db = Path(setup.env["SPINE_HOME"]) / "state" / "oml-pipelines.db"
+    deadline = time.monotonic() + 60
+    saved = 0
+    while saved == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if state_db.exists():
+            with sqlite3.connect(state_db) as db:
+                try:
+                    row = db.execute("SELECT offsets FROM pipeline_state WHERE pipeline_group = ?", (group,))
+                    found = row.fetchone()
+                except sqlite3.OperationalError:  # the runner has not created its table yet
+                    found = None
+            saved = sum(json.loads(found[0]).values()) if found else 0
+    assert saved > 0, "the first run saved no state"
+    process.send_signal(signal.SIGKILL)  # windows open, nothing of them in the table yet
+    process.communicate(timeout=30)
+    assert not _rows_of(setup, "hourly")
+    second = _orders(3001, 200)
+    _produce(setup, second + duplicates)
+    restart = subprocess.run(
+        [sys.executable, "-m", "cli", "pipeline", "run", str(pipeline), "--idle-timeout", "12", "--json",
+         "--no-progress"],
+        cwd=pipeline.parent, env=setup.env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert restart.returncode == 0, restart.stderr
+    assert json.loads(restart.stdout)["state"] == "completed"
+    # The hand computation, from the source topic's own record times: each order once per hour and status.
+    decoder = Decoder(setup.spine.registry_client("consumer"), f"{setup.source}-value")
+    expected: dict[tuple[str, int], list[int]] = {}
+    seen: set[tuple[str, int]] = set()
+    for msg in sorted(read_topic(setup.spine.kafka, setup.source_topic), key=lambda m: m.timestamp()[1]):
+        order = decoder.decode(msg.value(), setup.source_topic)[1]
+        hour = msg.timestamp()[1] - msg.timestamp()[1] % 3_600_000
+        if (order["order_id"], hour) in seen:
+            continue
+        seen.add((order["order_id"], hour))
+        totals = expected.setdefault((order["status"], hour), [0, 0])
+        totals[0] += 1
+        totals[1] += order["amount_cents"]
+    table = {(r["status"], r["window_start"]): [r["orders"], r["cents"]] for r in _rows_of(setup, "hourly")}
+    assert table == expected
+    assert sum(v[0] for v in table.values()) == len(first) + len(second)
+
+
+def _rows_of(setup: Setup, table: str) -> list[dict[str, Any]]:
+    db = sqlite3.connect(setup.table_db)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute(f"SELECT * FROM {table}")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()

@@ -88,3 +88,48 @@ def test_tumbling_window_emits_when_a_later_window_starts_and_drains_at_the_end(
         {"k": "b", "window_start": 0, "window_end": 1000, "n": 1, "total": 5, "mean": 5.0},
     ]
     assert [r.value["total"] for r in window.drain()] == [10]
+
+
+def _window_steps() -> list[dict[str, Any]]:
+    return [
+        {"id": "src", "mode": "read", "component": "kafka.governed_source", "config": {}, "upstream": None},
+        {"id": "once", "mode": "transform", "component": "quality.expectations", "upstream": "src",
+         "config": {"expectations": [{"expect": "unique_in_window", "column": "id", "window_ms": 1000}]}},
+        {"id": "win", "mode": "transform", "component": "transform.window_aggregate", "upstream": "once",
+         "config": {"key": "k", "window_ms": 1000,
+                    "aggregates": {"n": {"fn": "count"}, "total": {"fn": "sum", "column": "v"},
+                                   "mean": {"fn": "avg", "column": "v"},
+                                   "top": {"fn": "max", "column": "v"}}}},
+        {"id": "out", "mode": "write", "component": "sql.table_sink", "config": {}, "upstream": "win"},
+    ]  # fmt: skip
+
+
+def test_window_and_unique_state_restored_from_json_continue_as_if_never_interrupted() -> None:
+    import json
+
+    rows = [Row({"id": i % 11, "k": ["a", "b", "c"][i % 3], "v": i}, None, 100 + i * 45) for i in range(120)]
+
+    def outcome(topology: Topology, batch: list[Row]) -> tuple[list[dict[str, Any]], list[Any]]:
+        result = topology.push(batch)
+        return [r.value for r in result.writes["out"]], [r.row.value["id"] for r in result.rejections]
+
+    whole = Topology(_window_steps())
+    written, rejected = outcome(whole, rows)
+    written += [r.value for r in whole.drain().writes["out"]]
+
+    first = Topology(_window_steps())
+    written_a, rejected_a = outcome(first, rows[:53])  # mid-window for every key
+    saved = json.loads(json.dumps(first.state()))
+    assert set(saved) == {"once", "win"}
+    second = Topology(_window_steps())  # a new process
+    second.restore(saved)
+    written_b, rejected_b = outcome(second, rows[53:])
+    written_b += [r.value for r in second.drain().writes["out"]]
+    assert written_a + written_b == written
+    assert rejected_a + rejected_b == rejected
+    forgetful = Topology(_window_steps())  # what a restart without the saved state would do
+    written_c, rejected_c = outcome(forgetful, rows[53:])
+    written_c += [r.value for r in forgetful.drain().writes["out"]]
+    assert written_a + written_c != written
+    assert len(rejected_c) < len(rejected_b)  # it lets a duplicate of a record before the cut through
+    assert Topology(_window_steps()).stateful

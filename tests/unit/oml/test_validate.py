@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -396,3 +397,21 @@ def test_the_shipped_example_validates() -> None:
     )
     assert pipeline.name == "orders-analytics"
     assert {s.component for s in pipeline.steps} >= {"kafka.governed_source", "sql.table_sink"}
+
+
+@pytest.mark.parametrize(("value", "valid"), [(True, True), (False, True), ("yes", False), (1, False)])
+def test_a_topic_sinks_exactly_once_is_a_boolean(value: object, valid: bool) -> None:
+    connections, _ = parse_connections((EXAMPLES / "connections.yaml").read_text(), "connections.yaml")
+    text = (EXAMPLES / "orders-analytics.oml.yaml").read_text()
+    sink = "      subject: analytics.paid_orders-value\n"
+    assert sink in text
+    text = text.replace(sink, sink + f"      exactly_once: {json.dumps(value)}\n")
+    if valid:
+        pipeline = validate(text, connections=connections, env={"SPINE_TOKEN": "t"})
+        assert pipeline.steps[-1].config["exactly_once"] is value
+        return
+    with pytest.raises(OmlInvalidError) as caught:
+        validate(text, source="p.yaml", connections=connections, env={"SPINE_TOKEN": "t"})
+    assert [(i.code, i.path) for i in caught.value.issues] == [
+        (OmlCode.CONFIG_INVALID, "steps[6].config.exactly_once")
+    ]
