@@ -146,6 +146,7 @@ def create_app(
             outbox.outbox_ready_check("registry", outbox_stats, relaying.degraded_after_s),
         ],
         validation_error_code=SchemaErrorCode.UNPROCESSABLE_REQUEST,
+        field_error_codes={"ruleSet": SchemaErrorCode.INVALID_RULESET},
         not_found_code=404,
         media_type=MEDIA_TYPE,
         max_body_bytes=settings.max_body_bytes,

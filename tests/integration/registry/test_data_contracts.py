@@ -143,3 +143,13 @@ def test_a_malformed_metadata_document_is_refused(client: TestClient) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["error_code"] == 42200
+
+
+def test_a_malformed_rule_set_is_refused_with_confluents_invalid_ruleset_code(client: TestClient) -> None:
+    bad = client.post(
+        "/subjects/r-value/versions",
+        json={"schema": avro(("id", "string")), "ruleSet": {"domainRules": [{"kind": "CONDITION"}]}},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error_code"] == 42210  # Confluent's INVALID_RULESET
+    assert "ruleSet.domainRules.0.name" in bad.json()["message"]
