@@ -28,9 +28,8 @@ from pydantic import (
 )
 
 from spine.errors import ConfigError
+from spine.secrets import env_names, is_reference, substitute_env, url_password
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_ONLY_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _KV_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -236,23 +235,11 @@ def parse_dsn(dsn: str) -> dict[str, str]:
 
 def _inline_password(dsn: str) -> bool:
     if "://" in dsn:
-        netloc = dsn.split("://", 1)[1].split("/", 1)[0]
-        userinfo = netloc.rsplit("@", 1)[0] if "@" in netloc else ""
-        password = userinfo.split(":", 1)[1] if ":" in userinfo else None
+        password = url_password(dsn)
     else:
         match = _KV_PASSWORD.search(dsn)
         password = match.group(1).strip("'") if match else None
-    return password is not None and not _ONLY_REF.match(password)
-
-
-def _expand(text: str, environ: Mapping[str, str]) -> str:
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in environ:
-            raise KeyError(name)
-        return environ[name]
-
-    return _ENV_REF.sub(one, text)
+    return password is not None and not is_reference(password)
 
 
 def _compose(text: str, origin: str) -> _Located:
@@ -316,12 +303,12 @@ def _secrets(
                 targets.append((("sinks", name, "url"), sink, "url"))
     for path, holder, key in targets:
         if path == ("source", "dsn"):
-            found.extend(_ENV_REF.findall(holder[key]))
+            found.extend(env_names(holder[key]))
         where = f"{origin}:{_line(lines, path)}: {_dotted(path)}"
         if _inline_password(holder[key]):
             raise RoutesError(f"{where}: inline password refused: write it as ${{NAME}} and set NAME")
         try:
-            holder[key] = _expand(holder[key], env)
+            holder[key] = substitute_env(holder[key], env)
         except KeyError as missing:
             raise RoutesError(f"{where}: secret {missing.args[0]} is not set in the environment") from None
     return found

@@ -24,29 +24,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from oml.document import Document, Path, load_document
 from oml.errors import Issue, OmlCode
+from spine.secrets import ENV_REF, MASKED, env_names, mask_url, url_password
+from spine.secrets import substitute_env as _substitute
 
 REFERENCE = re.compile(r"^@([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)$")
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_key|apikey|credential)", re.IGNORECASE)
-MASKED = "***"
 
 
 def is_secret_field(name: str) -> bool:
     return _SECRET_NAME.search(name) is not None
-
-
-def url_password(value: str) -> str | None:
-    """The password part of a URL (``scheme://user:pw@host``), or None."""
-    if "://" not in value:
-        return None
-    try:
-        return urlsplit(value).password
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +136,7 @@ class ResolvedConnection:
         for name in sorted(self.fields):
             value = self.fields[name]
             if name in secret:
-                value = MASKED if is_secret_field(name) else _mask_url(str(value))
+                value = MASKED if is_secret_field(name) else mask_url(str(value))
             shown[name] = value
         return {
             "family": self.family,
@@ -161,29 +150,9 @@ class ResolvedConnection:
         return {name: substitute_env(value, env) for name, value in self.fields.items()}
 
 
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASKED}@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
 def substitute_env(value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, str):
-        return value
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise KeyError(name)
-        return env[name]
-
-    return ENV_REF.sub(one, value)
-
-
-def env_names(value: Any) -> list[str]:
-    return ENV_REF.findall(value) if isinstance(value, str) else []
+    """A field's value with its ``${ENV}`` references substituted (non-strings as they are)."""
+    return _substitute(value, env) if isinstance(value, str) else value
 
 
 def resolve(
