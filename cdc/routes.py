@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +26,7 @@ from pydantic import (
 )
 
 from spine.errors import ConfigError
+from spine.located_yaml import Located, load_located, render_path
 from spine.secrets import env_names, is_reference, substitute_env, url_password
 
 _KV_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
@@ -209,12 +208,6 @@ class _AtError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class _Located:
-    data: Any
-    lines: Mapping[tuple[str | int, ...], int]
-
-
 def parse_dsn(dsn: str) -> dict[str, str]:
     """The connection parameters of a libpq DSN (``host=... port=...``) or ``postgresql://`` URL."""
     if "://" in dsn:
@@ -242,54 +235,27 @@ def _inline_password(dsn: str) -> bool:
     return password is not None and not is_reference(password)
 
 
-def _compose(text: str, origin: str) -> _Located:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RoutesError(f"{origin}:{line}: malformed YAML: {problem}") from None
-    if node is None:
+def _compose(text: str, origin: str) -> Located:
+    located, problems = load_located(text)
+    if problems:
+        first = problems[0]
+        line = first.line or 1
+        if first.kind == "syntax":
+            raise RoutesError(
+                f"{origin}:{line}: malformed YAML: {first.message.removeprefix('not valid YAML: ')}"
+            )
+        if first.kind == "duplicate_key":
+            raise RoutesError(f"{origin}:{line}: {_dotted(first.path)}: duplicate key")
+    if located is None:
         raise RoutesError(f"{origin}:1: the route file is empty")
-    lines: dict[tuple[str | int, ...], int] = {}
-    scalars = yaml.SafeLoader("")
-
-    def walk(item: yaml.Node, path: tuple[str | int, ...]) -> Any:
-        lines[path] = item.start_mark.line + 1
-        if isinstance(item, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in item.value:
-                key = str(key_node.value)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                if key in out:
-                    raise RoutesError(f"{origin}:{key_node.start_mark.line + 1}: {key}: duplicate key")
-                out[key] = walk(value_node, (*path, key))
-            return out
-        if isinstance(item, yaml.SequenceNode):
-            return [walk(child, (*path, i)) for i, child in enumerate(item.value)]
-        return scalars.construct_object(item, deep=True)
-
-    return _Located(walk(node, ()), lines)
-
-
-def _line(lines: Mapping[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return 1
+    return located
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(document)"
+    return render_path(path) or "(document)"
 
 
-def _secrets(
-    doc: Any, lines: Mapping[tuple[str | int, ...], int], origin: str, env: Mapping[str, str]
-) -> list[str]:
+def _secrets(doc: Any, located: Located, origin: str, env: Mapping[str, str]) -> list[str]:
     """Refuse inline passwords, then replace ``${NAME}`` in the DSN and sink URLs (missing ones named)."""
     targets: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = []
     found: list[str] = []
@@ -304,7 +270,7 @@ def _secrets(
     for path, holder, key in targets:
         if path == ("source", "dsn"):
             found.extend(env_names(holder[key]))
-        where = f"{origin}:{_line(lines, path)}: {_dotted(path)}"
+        where = f"{origin}:{located.line(path) or 1}: {_dotted(path)}"
         if _inline_password(holder[key]):
             raise RoutesError(f"{where}: inline password refused: write it as ${{NAME}} and set NAME")
         try:
@@ -320,7 +286,7 @@ def parse_routes(text: str, origin: str = "<routes>", environ: Mapping[str, str]
     doc = located.data
     if not isinstance(doc, dict):
         raise RoutesError(f"{origin}:1: the route file must be a mapping with source, sinks and routes")
-    names = _secrets(doc, located.lines, origin, os.environ if environ is None else environ)
+    names = _secrets(doc, located, origin, os.environ if environ is None else environ)
     try:
         routes = RouteFile.model_validate(doc)
         routes.source._secret_names = tuple(names)
@@ -337,7 +303,7 @@ def parse_routes(text: str, origin: str = "<routes>", environ: Mapping[str, str]
             message = "required key missing"
         else:
             message = err["msg"].removeprefix("Value error, ")
-        line = _line(located.lines, path)
+        line = located.line(path) or 1
         raise RoutesError(f"{origin}:{line}: {_dotted(path)}: {message}") from None
 
 
