@@ -87,6 +87,9 @@ def connect_config(routes: RouteFile, cdc: CdcSettings) -> dict[str, object]:
         config["database.password"] = f"${{env:{names[-1]}}}"
     name = config.pop("name")
     config["key.converter"] = config["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+    # Connect creates topics the broker would not auto-create (spine cdc register also creates them).
+    config["topic.creation.default.replication.factor"] = "-1"
+    config["topic.creation.default.partitions"] = str(cdc.topic_partitions)
     return {"name": name, "config": config}
 
 
