@@ -104,3 +104,17 @@ def test_spine_up_fails_and_names_the_source_when_its_database_is_unreachable(
     output = up.stderr + up.stdout
     assert "cdc-source" in output, output
     assert services(home) == {}  # nothing left half-started
+
+
+def test_spine_up_refuses_a_bad_route_file_in_one_line_before_starting_anything(
+    home: Path, tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    env, _, _ = write_config(tmp_path, postgres_server, postgres_server.port, "postgres")
+    routes = Path(env["SPINE_CDC_ROUTES_FILE"])
+    routes.write_text(routes.read_text() + "surprise: 1\n")
+    up = spine("up", "--detach", "--port-offset", str(free_offset()), home=home, env=env)
+    assert up.returncode == 2
+    assert str(routes) in up.stderr
+    assert "surprise" in up.stderr
+    assert up.stderr.strip().count("\n") == 0, up.stderr
+    assert not (home / "run" / "spine.json").exists()  # the supervisor never started
