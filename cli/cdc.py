@@ -139,6 +139,24 @@ def connect_config(
     print_json(build(_routes(routes_file), load_settings(CdcSettings)))
 
 
+@app.command("register")
+@handle_errors
+@needs_extra("cdc", "cdc register")
+def register(
+    connect: str = typer.Option(..., "--connect", help="Kafka Connect's REST URL, e.g. http://connect:8083."),
+    routes_file: Path | None = typer.Option(None, "--routes", help=ROUTES_HELP),
+) -> None:
+    """Create or update the route file's Debezium connector on Kafka Connect (idempotent: run it at every
+    start); with a Kafka bootstrap set, first create its change, DLQ and heartbeat topics."""
+    from cdc.connect import register as put
+
+    kafka = load_settings(KafkaSettings)
+    answer = put(
+        connect, _routes(routes_file), load_settings(CdcSettings), kafka if kafka.bootstrap else None
+    )
+    console.print(f"connector {answer.get('name')} registered at {connect}")
+
+
 @app.command("status")
 @handle_errors
 @needs_extra("cdc", "cdc status")

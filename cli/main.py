@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cli import audit, auth, cdc, lineage, logs, pipeline, residency, runtime, schema, topic
+from cli import audit, auth, cdc, demo, lineage, logs, pipeline, residency, runtime, schema, topic
 from cli.common import fail
 from spine.errors import ExitCode, SpineError
 from spine.logging import configure_logging
@@ -54,6 +54,7 @@ app.add_typer(topic.app, name="topic")
 app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(logs.app, name="logs")
 app.add_typer(cdc.app, name="cdc")
+app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:

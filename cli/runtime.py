@@ -28,7 +28,7 @@ from spine.runtime.state import (
     wait_gone,
 )
 from spine.runtime.supervisor import ADMIN_TOKEN_FILE, check_ports
-from spine.settings import KafkaSettings, SpineSettings, load_settings
+from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
 
 HOME_OPTION = typer.Option(None, "--home", help="State directory (default $SPINE_HOME or ./.spine).")
 
@@ -125,11 +125,16 @@ def up(
         )
         _print_rows(_rows(existing), "Data Spine")
         return
-    planned = planned_services(embedded_broker=not kafka.bootstrap)
+    routes_file = load_settings(CdcSettings).routes_file
+    planned = planned_services(embedded_broker=not kafka.bootstrap, cdc=routes_file is not None)
     for spec in planned:
         if missing_module(spec.extra) is not None:
             hint = " (or set SPINE_KAFKA_BOOTSTRAP to an external broker)" if spec is BROKER else ""
             raise ExtraMissingError("spine up", spec.extra, hint)
+    if routes_file is not None:  # a bad route file is one line here, before anything starts
+        from cdc.routes import load_routes
+
+        load_routes(routes_file)
     check_ports(spine, planned)
     spine.logs_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SPINE_HOME=str(spine.home))

@@ -2,3 +2,4 @@
 CREATE DATABASE registry;
 CREATE DATABASE residency;
 CREATE DATABASE lineage;
+CREATE DATABASE analytics;  -- the CDC router's sink (deploy/cdc/routes.yaml)

@@ -1,4 +1,5 @@
-"""Health probes used by the supervisor and ``spine status``: a metadata request or ``/health/ready``."""
+"""Health probes used by the supervisor and ``spine status``: a metadata request, ``/health/ready``, or a
+worker's heartbeat file."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import subprocess
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import httpx
 
 from spine.kafka.admin import Admin
 from spine.kafka.errors import KafkaClientError
+from spine.runtime.heartbeat import judge, read_heartbeat
 from spine.settings import KafkaSettings
 
 _QUIET = {"log_level": 2}
@@ -87,7 +90,15 @@ def http_health(url: str, timeout: float = 2.0) -> Health:
     return Health(HealthStatus.DOWN, reason or f"/health/ready answered {response.status_code}")
 
 
+def worker_health(heartbeat_file: str) -> Health:
+    """A worker's health from its heartbeat file (see :mod:`spine.runtime.heartbeat`)."""
+    ok, reason = judge(read_heartbeat(Path(heartbeat_file)), time.time())
+    return Health(HealthStatus.HEALTHY) if ok else Health(HealthStatus.DOWN, reason)
+
+
 def health(kind: str, url: str, timeout: float = 2.0) -> Health:
+    if kind == "worker":  # url is the worker's heartbeat file
+        return worker_health(url)
     if kind == "broker":
         ok = broker_healthy(url, timeout)
         return Health(HealthStatus.HEALTHY) if ok else Health(HealthStatus.DOWN, "no metadata answer")
@@ -121,4 +132,5 @@ __all__ = [
     "http_healthy",
     "outbox_pending",
     "wait_http_ready",
+    "worker_health",
 ]

@@ -1,4 +1,9 @@
-"""The services ``spine up`` runs, and how each is started and probed."""
+"""The services ``spine up`` runs, and how each is started and probed.
+
+HTTP services answer ``/health/ready`` on their port; workers (the CDC source and router, started when
+``[cdc] routes_file`` is set) have no port and prove their health with a heartbeat file in the run
+directory (:mod:`spine.runtime.heartbeat`), passed to them as ``--heartbeat FILE``.
+"""
 
 from __future__ import annotations
 
@@ -18,22 +23,26 @@ from spine.settings import (
 class Kind(StrEnum):
     BROKER = "broker"
     HTTP = "http"
+    WORKER = "worker"
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
     name: str
     kind: Kind
-    module: str | None = None  # ``python -m module`` for HTTP services
+    module: str | None = None  # ``python -m module`` for HTTP services and workers
     settings: type[HttpServiceSettings] | None = None
     # (setting, service): settings that name another service's URL, which ``spine up`` fills in.
     peers: tuple[tuple[str, str], ...] = ()
     extra: str = "all"  # the data-spine extra that installs what it runs on (see spine.extras)
 
     def port(self, spine: SpineSettings) -> int:
-        return spine.port(self.name)
+        return 0 if self.kind is Kind.WORKER else spine.port(self.name)
 
     def url(self, spine: SpineSettings) -> str:
+        """Where it is probed: host:port, an HTTP URL, or a worker's heartbeat file."""
+        if self.kind is Kind.WORKER:
+            return str(spine.run_dir / f"{self.name}.heartbeat.json")
         if self.kind is Kind.BROKER:
             return f"{spine.host}:{self.port(spine)}"
         return f"http://{spine.host}:{self.port(spine)}"
@@ -54,6 +63,8 @@ class ServiceSpec:
         if self.module is None:
             return True
         try:
+            if self.kind is Kind.WORKER:
+                return importlib.util.find_spec(self.module) is not None
             return importlib.util.find_spec(f"{self.module}.__main__") is not None
         except ModuleNotFoundError:
             return False
@@ -73,13 +84,20 @@ ALL_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("residency-gate", Kind.HTTP, "residency_gate", ResidencyGateSettings, extra="residency"),
     ServiceSpec("lineage", Kind.HTTP, "lineage", LineageSettings, extra="lineage"),
 )
+# Started after the HTTP services (the router asks the gate for every batch), only when routes are set.
+CDC_WORKERS: tuple[ServiceSpec, ...] = (
+    ServiceSpec("cdc-source", Kind.WORKER, "cdc.source", extra="cdc"),
+    ServiceSpec("cdc-router", Kind.WORKER, "cdc.router", extra="cdc"),
+)
 
 
-def planned_services(*, embedded_broker: bool) -> list[ServiceSpec]:
-    """The services to start: the broker unless Kafka is external, then every HTTP service that exists."""
-    return [
+def planned_services(*, embedded_broker: bool, cdc: bool = False) -> list[ServiceSpec]:
+    """The services to start: the broker unless Kafka is external, every HTTP service that exists, then
+    the CDC workers when a route file is configured."""
+    services = [
         s for s in ALL_SERVICES if (s.kind is Kind.HTTP and s.exists()) or (s is BROKER and embedded_broker)
     ]
+    return services + ([w for w in CDC_WORKERS if w.exists()] if cdc else [])
 
 
-__all__ = ["ALL_SERVICES", "BROKER", "Kind", "ServiceSpec", "planned_services"]
+__all__ = ["ALL_SERVICES", "BROKER", "CDC_WORKERS", "Kind", "ServiceSpec", "planned_services"]

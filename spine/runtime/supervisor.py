@@ -28,7 +28,7 @@ from spine.logging import configure_logging
 from spine.runtime.health import HealthStatus, health
 from spine.runtime.services import BROKER, Kind, ServiceSpec, planned_services
 from spine.runtime.state import ServiceState, SpineState, process_start_time, write_state
-from spine.settings import KafkaSettings, SpineSettings, check_environment, load_settings
+from spine.settings import CdcSettings, KafkaSettings, SpineSettings, check_environment, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def _die_with_parent() -> None:
 
 def check_ports(spine: SpineSettings, services: list[ServiceSpec]) -> None:
     for spec in services:
+        if spec.kind is Kind.WORKER:
+            continue
         port = spec.port(spine)
         if not port_is_free(spine.host, port):
             raise PortInUseError(port, spec.name)
@@ -77,11 +79,12 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, spine: SpineSettings, kafka: KafkaSettings) -> None:
+    def __init__(self, spine: SpineSettings, kafka: KafkaSettings, cdc: CdcSettings | None = None) -> None:
         self.spine = spine
         self.kafka = kafka
         self.embedded = not kafka.bootstrap
-        self.services = planned_services(embedded_broker=self.embedded)
+        routes = cdc is not None and cdc.routes_file is not None
+        self.services = planned_services(embedded_broker=self.embedded, cdc=routes)
         self.bootstrap = kafka.bootstrap or BROKER.url(spine)
         self.children: list[Child] = []
         self.stopping = False
@@ -148,6 +151,8 @@ class Supervisor:
         if spec.kind is Kind.BROKER:
             return EmbeddedBroker(spec.port(self.spine), host=self.spine.host).command()
         assert spec.module is not None
+        if spec.kind is Kind.WORKER:
+            return [sys.executable, "-m", spec.module, "--heartbeat", spec.url(self.spine)]
         return [sys.executable, "-m", spec.module]
 
     def _env(self, spec: ServiceSpec) -> dict[str, str]:
@@ -160,6 +165,8 @@ class Supervisor:
             env[port_env] = str(spec.port(self.spine))
         for name, url in spec.peer_env(self.spine).items():
             env.setdefault(name, url)
+        if spec.kind is Kind.WORKER and "SPINE_TOKEN" not in env:  # the router's credential for the gate
+            env["SPINE_TOKEN"] = (self.spine.home / "auth" / ADMIN_TOKEN_FILE).read_text().strip()
         return env
 
     def _start(self, child: Child) -> None:
@@ -168,6 +175,8 @@ class Supervisor:
             child.log = Path(child.state.log or "").open("ab")  # noqa: SIM115 - lives as long as the child
         child.log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {child.spec.name}\n".encode())
         child.log.flush()
+        if child.spec.kind is Kind.WORKER:  # a heartbeat left by an earlier run must not vouch for this one
+            Path(child.state.url).unlink(missing_ok=True)
         try:
             child.process = subprocess.Popen(
                 self._command(child.spec),
@@ -260,6 +269,7 @@ def main() -> None:
         check_environment()
         spine = load_settings(SpineSettings)
         kafka = load_settings(KafkaSettings)
+        cdc = load_settings(CdcSettings)
     except ConfigError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(int(exc.exit_code)) from None
@@ -272,7 +282,7 @@ def main() -> None:
     except BlockingIOError:
         sys.stderr.write(f"error: a spine is already running from {spine.home}\n")
         raise SystemExit(int(ExitCode.USAGE)) from None
-    raise SystemExit(Supervisor(spine, kafka).run())
+    raise SystemExit(Supervisor(spine, kafka, cdc).run())
 
 
 if __name__ == "__main__":

@@ -53,3 +53,35 @@ def test_services_wait_for_healthy_dependencies(compose: dict[str, Any]) -> None
 
 def test_postgres_runs_with_logical_replication(compose: dict[str, Any]) -> None:
     assert "wal_level=logical" in compose["services"]["postgres"]["command"]
+
+
+def test_connect_gets_the_route_files_connector_and_the_router_reads_its_topics(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    register = services["cdc-register"]
+    assert register["command"][:4] == ["cli", "cdc", "register", "--connect"]
+    assert register["command"][4] == "http://connect:8083"
+    routes = register["command"][register["command"].index("--routes") + 1]
+    assert f"./deploy/cdc/routes.yaml:{routes}:ro" in register["volumes"]
+    assert set(register["depends_on"]) >= {"kafka", "connect"}
+    router = services["cdc-router"]
+    assert router["command"][0] == "cdc.router"
+    assert router["environment"]["SPINE_CDC_ROUTES_FILE"] == routes
+    assert router["environment"]["SPINE_CDC_RESIDENCY_URL"] == "http://residency-gate:8181"
+    assert "worker_health" in " ".join(router["healthcheck"]["test"])
+    connect = services["connect"]["environment"]
+    assert connect["CONNECT_CONFIG_PROVIDERS"] == "env"  # resolves the ${env:...} password reference
+    assert "PG_PASSWORD" in connect
+
+
+def test_the_compose_route_file_is_valid_and_names_its_secret() -> None:
+    from cdc.routes import load_routes
+    from cdc.source import connect_config
+    from spine.settings import CdcSettings
+
+    routes = load_routes(ROOT / "deploy" / "cdc" / "routes.yaml", {"PG_PASSWORD": "pw"})
+    config = connect_config(routes, CdcSettings())["config"]
+    assert isinstance(config, dict)
+    assert config["database.hostname"] == "postgres"
+    assert config["database.password"] == "${env:PG_PASSWORD}"
