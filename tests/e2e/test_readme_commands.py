@@ -197,6 +197,24 @@ def test_oml_pipelines_section_commands_succeed_as_written(home: Path, tmp_path:
     assert list((home / "runs").glob("*/report.html"))
 
 
+def test_cdc_section_commands_succeed_as_written(home: Path) -> None:
+    env: dict[str, str] = {}
+    outputs = []
+    for line in bash_block("## Change data capture"):
+        exported = re.fullmatch(r"export (\w+)=(\S+)", line)
+        if exported:
+            env[exported.group(1)] = exported.group(2)
+            continue
+        result = run_in_repo(argv(line), home, env)
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    demo, _validated, connect = outputs
+    assert "@example.org" not in demo  # the demo's e-mail addresses never reach the sink or the output
+    config = json.loads(connect)
+    assert config["config"]["connector.class"] == "io.debezium.connector.postgresql.PostgresConnector"
+    assert config["config"]["database.password"] == "${env:SHOP_DB_PASSWORD}"  # never the value itself
+
+
 def broker_address(home: Path) -> str:
     status = json.loads(spine("status", "--json", home=home).stdout)
     return str(next(s["url"] for s in status if s["name"] == "broker"))
