@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -29,12 +30,14 @@ from confluent_kafka import Message, TopicPartition
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from cdc.plan import ChangeEvent, DecodeError, decode, plan
+from cdc.registration import SchemaRegistrar
 from cdc.routes import Route, RouteFile, load_routes
 from cdc.sink import SqlSink
 from spine.errors import ConfigError, DatabaseUnavailableError, SpineError, UnavailableError
 from spine.governed.dlq import DlqWriter, now_ms
 from spine.kafka import Consumer, Producer
 from spine.redaction import Redactor
+from spine.registry_client import RegistryClient
 from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
 
 if TYPE_CHECKING:
@@ -69,7 +72,14 @@ def gate_route(routes: RouteFile, route: Route) -> Any:
 
 
 class Router:
-    def __init__(self, routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, gate: GateClient) -> None:
+    def __init__(
+        self,
+        routes: RouteFile,
+        cdc: CdcSettings,
+        kafka: KafkaSettings,
+        gate: GateClient,
+        registry: RegistryClient | None = None,
+    ) -> None:
         self.routes = routes
         self.cdc = cdc
         self.kafka = kafka
@@ -82,6 +92,15 @@ class Router:
         self._producer: Producer | None = None
         self._dlq: dict[str, DlqWriter] = {}
         self._tables: dict[str, Any] = {}
+        self._owns_registry = registry is None and routes.registry is not None
+        if registry is None and routes.registry is not None:
+            token = routes.registry.token
+            registry = RegistryClient(
+                routes.registry.url,
+                token.get_secret_value() if token is not None else os.environ.get("SPINE_TOKEN"),
+            )
+        self.registrar = SchemaRegistrar(routes, registry)
+        self.stopped: dict[str, str] = {}  # route -> why it stopped (a breaking schema change)
 
     def start(self) -> None:
         """Reach every sink (a sink that is down refuses the start), then join the group."""
@@ -92,6 +111,9 @@ class Router:
                 raise UnavailableError(
                     f"sink {name} is unreachable at start: {exc}; nothing started"
                 ) from exc
+            stopped = sink.stopped_routes()
+            self.stopped.update({r.route_name: stopped[r.route_name] for r in self.routes.routes
+                                 if r.sink == name and r.route_name in stopped})  # fmt: skip
         self._producer = Producer(self.kafka, client_id=f"{ORIGIN}-dlq")
         self._dlq = {topic: DlqWriter(self._producer, topic, ORIGIN) for topic in self.by_topic}
         self._consumer = Consumer(self.kafka, self.cdc.group, client_id=ORIGIN)
@@ -135,13 +157,25 @@ class Router:
             dead = [(m, reason, "DENIED", "gate") for m in messages if m.value() is not None]
         else:
             for msg in messages:
+                if msg.value() is None:
+                    continue
+                stopped = self.stopped.get(route.route_name)
+                if stopped is not None:
+                    dead.append((msg, stopped, "ROUTE_STOPPED", "schema"))
+                    continue
                 try:
                     event = decode(msg.value())
                 except DecodeError as exc:
                     dead.append((msg, f"undecodable change event: {exc}", "UNDECODABLE", "decode"))
                     continue
-                if event is not None:
-                    events.append(event)
+                if event is None:
+                    continue
+                breaking = self.registrar.check(route, event)
+                if breaking is not None:
+                    self._stop_route(route, breaking.reason)
+                    dead.append((msg, self.stopped[route.route_name], "SCHEMA_BREAKING", "schema"))
+                    continue
+                events.append(event)
         redactor = Redactor(decision.redactions) if decision.allowed else None
         actions = plan(route, events, redactor if redactor else None)
         sink = self.sinks[route.sink]
@@ -169,6 +203,13 @@ class Router:
             raise
         self.stats.batches += 1
         self.stats.dead_lettered += dead_total
+
+    def _stop_route(self, route: Route, reason: str) -> None:
+        """Stop ``route`` (durably, in its sink): its events from now on go to the DLQ, stage schema."""
+        text = f"route {route.route_name} stopped: {reason}"
+        logger.error("%s", text)
+        self._with_retry(lambda: self.sinks[route.sink].stop_route(route.route_name, text, now_ms()))
+        self.stopped[route.route_name] = text
 
     def _flush_then_apply(
         self,
@@ -241,11 +282,11 @@ class Router:
             self._producer.close()
         for sink in self.sinks.values():
             sink.close()
+        if self._owns_registry and self.registrar.client is not None:
+            self.registrar.client.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     from residency_gate.client import GateClient
     from spine.logging import configure_logging
 

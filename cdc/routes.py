@@ -107,6 +107,15 @@ class Sink(_Strict):
     url: SecretStr
 
 
+class Registry(_Strict):
+    """The schema registry each routed table's value schema is published to (token: ``SPINE_TOKEN``)."""
+
+    url: str = Field(description="Base URL of the spine registry (its spine API).")
+    token: SecretStr | None = Field(
+        default=None, description="A producer token, only as ${NAME}; default the SPINE_TOKEN variable."
+    )
+
+
 class Route(_Strict):
     """One source table to one sink table."""
 
@@ -174,6 +183,9 @@ class RouteFile(_Strict):
     source: Source
     sinks: dict[str, Sink] = Field(min_length=1)
     routes: tuple[Route, ...] = Field(min_length=1)
+    registry: Registry | None = Field(
+        default=None, description="Publish value schemas here; without it, schemas are not registered."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RouteFile:
@@ -303,7 +315,8 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 def _secrets(
     doc: Any, lines: Mapping[tuple[str | int, ...], int], origin: str, env: Mapping[str, str]
 ) -> list[str]:
-    """Refuse inline passwords, then replace ``${NAME}`` in the DSN and sink URLs (missing ones named)."""
+    """Refuse inline passwords and tokens, then replace ``${NAME}`` in the DSN, the sink URLs and the
+    registry token (missing ones named)."""
     targets: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = []
     found: list[str] = []
     source = doc.get("source") if isinstance(doc, dict) else None
@@ -314,6 +327,12 @@ def _secrets(
         for name, sink in sinks.items():
             if isinstance(sink, dict) and isinstance(sink.get("url"), str):
                 targets.append((("sinks", name, "url"), sink, "url"))
+    registry = doc.get("registry") if isinstance(doc, dict) else None
+    if isinstance(registry, dict) and isinstance(registry.get("token"), str):
+        if not _ONLY_REF.match(registry["token"]):
+            where = f"{origin}:{_line(lines, ('registry', 'token'))}: registry.token"
+            raise RoutesError(f"{where}: inline token refused: write it as ${{NAME}} and set NAME")
+        targets.append((("registry", "token"), registry, "token"))
     for path, holder, key in targets:
         if path == ("source", "dsn"):
             found.extend(_ENV_REF.findall(holder[key]))

@@ -86,12 +86,35 @@ class SqlSink:
             sa.Column("route", sa.String(200), primary_key=True),
             sa.Column("lsn", sa.BigInteger, nullable=False),
         )  # fmt: skip
+        self.route_states = sa.Table(
+            "_spine_cdc_route_states", self.meta,
+            sa.Column("route", sa.String(200), primary_key=True),
+            sa.Column("state", sa.String(40), nullable=False),
+            sa.Column("reason", sa.Text, nullable=False),
+            sa.Column("changed_at_ms", sa.BigInteger, nullable=False),
+        )  # fmt: skip
         self._tables: dict[str, sa.Table] = {}
 
     def start(self) -> None:
         """Create the bookkeeping tables; raises DatabaseUnavailableError when the sink is down."""
         with Transaction(self.engine) as conn:
             self.meta.create_all(conn)
+
+    def stopped_routes(self) -> dict[str, str]:
+        """Route -> reason, for every route this sink holds as stopped (a breaking schema change)."""
+        t = self.route_states
+        with Transaction(self.engine) as conn:
+            if not sa.inspect(conn).has_table(t.name):
+                return {}
+            rows = conn.execute(sa.select(t.c.route, t.c.reason).where(t.c.state == "stopped"))
+            return {str(route): str(reason) for route, reason in rows}
+
+    def stop_route(self, route: str, reason: str, at_ms: int) -> None:
+        """Record ``route`` as stopped; it stays stopped across restarts until the row is cleared."""
+        t = self.route_states
+        with Transaction(self.engine) as conn:
+            conn.execute(t.delete().where(t.c.route == route))
+            conn.execute(t.insert().values(route=route, state="stopped", reason=reason, changed_at_ms=at_ms))
 
     def stored_positions(self, route: str) -> dict[tuple[str, int], int]:
         with Transaction(self.engine) as conn:
