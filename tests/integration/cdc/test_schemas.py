@@ -82,7 +82,8 @@ def dead_letters(env: CdcEnv, table: str) -> list[DlqHeaders]:
 
 
 def states(env: CdcEnv) -> dict[str, str]:
-    result = CliRunner().invoke(app, ["cdc", "status", "--json", "--routes", str(env.routes_file)])
+    args = ["cdc", "status", "--json", "--routes", str(env.routes_file)]
+    result = CliRunner().invoke(app, args, env={TOKEN_VAR: "not-read-by-status"})
     assert result.exit_code == 0, result.output
     return {s["route"]: s["state"] for s in json.loads(result.output)}
 
