@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from cdc.plan import Action, Delete, Key, Truncate, Upsert
 from cdc.routes import Route
+from spine.outbox import outbox_table
 from spine.sql import Transaction, create_engine
 
 LSN = "_spine_lsn"
@@ -93,6 +94,7 @@ class SqlSink:
             sa.Column("reason", sa.Text, nullable=False),
             sa.Column("changed_at_ms", sa.BigInteger, nullable=False),
         )  # fmt: skip
+        outbox_table(self.meta)  # lineage of each batch, queued in the batch's own transaction
         self._tables: dict[str, sa.Table] = {}
 
     def start(self) -> None:
@@ -177,8 +179,10 @@ class SqlSink:
         dead_lettered: int,
         decision_ids: Sequence[str],
         source_ts_ms: int | None,
+        in_transaction: Callable[[Connection], None] | None = None,
     ) -> int:
-        """Apply ``actions`` and record the batch and positions, all in one transaction; rows changed."""
+        """Apply ``actions`` and record the batch and positions, all in one transaction; rows changed.
+        ``in_transaction`` runs last inside it (the router queues the batch's lineage there)."""
         changed = 0
         with Transaction(self.engine) as conn:
             for action in actions:
@@ -207,6 +211,8 @@ class SqlSink:
                     committed_at_ms=int(time.time() * 1000),
                 )
             )
+            if in_transaction is not None:
+                in_transaction(conn)
         return changed
 
     def _newest(self, conn: Connection, route: Route, table: sa.Table, key: Key) -> int:
