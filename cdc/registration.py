@@ -16,6 +16,7 @@ its schema: the sink follows the source's columns (new columns added as nullable
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 from cdc.plan import ChangeEvent
@@ -35,6 +36,15 @@ class Breaking:
 
     subject: str
     reason: str
+
+
+def registry_client(routes: RouteFile) -> RegistryClient | None:
+    """The client of the route file's registry (token from ``registry.token``, else ``SPINE_TOKEN``)."""
+    if routes.registry is None:
+        return None
+    token = routes.registry.token
+    secret = token.get_secret_value() if token is not None else os.environ.get("SPINE_TOKEN")
+    return RegistryClient(routes.registry.url, secret)
 
 
 class SchemaRegistrar:
@@ -88,4 +98,4 @@ class SchemaRegistrar:
             raise
 
 
-__all__ = ["Breaking", "SchemaRegistrar"]
+__all__ = ["Breaking", "SchemaRegistrar", "registry_client"]

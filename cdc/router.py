@@ -34,7 +34,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from cdc.lineage import batch_events
 from cdc.plan import ChangeEvent, DecodeError, decode, plan
-from cdc.registration import SchemaRegistrar
+from cdc.registration import SchemaRegistrar, registry_client
 from cdc.routes import Route, RouteFile, load_routes
 from cdc.sink import SqlSink
 from lineage.emit import LineageEmitter, SpoolEmitter
@@ -100,12 +100,8 @@ class Router:
         self._dlq: dict[str, DlqWriter] = {}
         self._tables: dict[str, Any] = {}
         self._owns_registry = registry is None and routes.registry is not None
-        if registry is None and routes.registry is not None:
-            token = routes.registry.token
-            registry = RegistryClient(
-                routes.registry.url,
-                token.get_secret_value() if token is not None else os.environ.get("SPINE_TOKEN"),
-            )
+        if registry is None:
+            registry = registry_client(routes)
         self.registrar = SchemaRegistrar(routes, registry)
         self.stopped: dict[str, str] = {}  # route -> why it stopped (a breaking schema change)
         self.lineage = LineageEmitter.for_outbox(ORIGIN)

@@ -120,7 +120,7 @@ def test_a_column_added_mid_stream_continues_as_a_minor_version_with_the_routes_
 
 
 def test_a_narrowed_column_type_stops_the_route_and_dead_letters_its_events(
-    cdc_env: CdcEnv, gate: Gate, registry: Registry
+    cdc_env: CdcEnv, gate: Gate, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     start_pipeline(cdc_env, gate, registry)
     logs = lambda: cdc_env.log("router.log")[-3000:]  # noqa: E731
@@ -143,6 +143,20 @@ def test_a_narrowed_column_type_stops_the_route_and_dead_letters_its_events(
     cdc_env.sql("INSERT INTO customers VALUES (1, 'Ada', 'ada@example.org', 'UK', 1)")
     wait_for(lambda: len(sink_rows(cdc_env, "customers")) == 1, 60, "a customer after the stop", logs)
     assert state["customers"] == "streaming"
+    # Replay never lands a stopped route's rows (that would be the silent coercion the stop prevents).
+    for name, value in {
+        "SPINE_HOME": str(cdc_env.home),
+        "SPINE_KAFKA_BOOTSTRAP": cdc_env.kafka.bootstrap_or_raise(),
+        "SPINE_RESIDENCY_URL": gate.url,
+        "SPINE_TOKEN": gate.tokens[Role.ADMIN],
+        TOKEN_VAR: registry.tokens.producer,
+    }.items():
+        monkeypatch.setenv(name, value)
+    args = ["cdc", "dlq", "replay", "payments", "--routes", str(cdc_env.routes_file)]
+    replayed = CliRunner().invoke(app, args)
+    assert replayed.exit_code == 1, replayed.output
+    assert f"{len(letters)} refused" in replayed.output
+    assert [r["id"] for r in sink_rows(cdc_env, "payments")] == [1]
 
 
 def test_a_dropped_required_column_stops_the_route(cdc_env: CdcEnv, gate: Gate, registry: Registry) -> None:
