@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cdc.routes import Condition, Route
+from cdc.schemas import row_fields
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -30,6 +31,7 @@ class ChangeEvent:
     lsn: int
     ts_ms: int
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> Connect type (from the schema)
+    fields: tuple[Mapping[str, Any], ...] = ()  # the row struct's Connect fields, as the envelope has them
 
 
 def decode(value: bytes | None) -> ChangeEvent | None:
@@ -61,7 +63,8 @@ def decode(value: bytes | None) -> ChangeEvent | None:
     if op == "d" and before is None:
         raise DecodeError("delete without before")
     ts = source.get("ts_ms") or payload.get("ts_ms") or 0
-    return ChangeEvent(op, before, after, int(source["lsn"]), int(ts), _columns(doc.get("schema")))
+    schema = doc.get("schema")
+    return ChangeEvent(op, before, after, int(source["lsn"]), int(ts), _columns(schema), row_fields(schema))
 
 
 def _columns(schema: Any) -> dict[str, str]:

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from confluent_kafka import Message
 
 from cdc.plan import DecodeError, decode, plan
+from cdc.registration import SchemaRegistrar
 from cdc.router import gate_route
 from cdc.routes import RouteFile
 from cdc.sink import SqlSink
 from spine.governed.dlq import ReplayLedger
 from spine.governed.replay import ReplayResult, StillInvalidError, replay_dead_letters
 from spine.redaction import Redactor
+from spine.registry_client import RegistryClient
 from spine.settings import KafkaSettings
 
 if TYPE_CHECKING:
@@ -35,13 +37,18 @@ def replay_route(
     *,
     only_offset: int | None = None,
     since_ms: int | None = None,
+    registry: RegistryClient | None = None,
 ) -> ReplayResult:
+    """``registry`` checks each record's schema as the router does (a breaking one stays a dead letter);
+    a route stopped for its schema replays nothing until its stop is cleared."""
     route = routes.route(name)
     topic = routes.topic(route)
     [decision] = gate.evaluate_batch([gate_route(routes, route)])
     redactor = Redactor(decision.redactions) if decision.allowed else None
     sink = SqlSink(route.sink, routes.sinks[route.sink].url.get_secret_value())
     sink.start()
+    stopped = sink.stopped_routes().get(route.route_name)
+    registrar = SchemaRegistrar(routes, registry)
 
     def prepare(msg: Message) -> Callable[[], None]:
         if only_offset is not None and msg.offset() != only_offset:
@@ -56,6 +63,11 @@ def replay_route(
             raise StillInvalidError(f"still undecodable: {exc}") from exc
         if event is None:
             raise StillInvalidError("a tombstone carries no change")
+        if stopped is not None:  # never land a row of a stopped route: its schema change was breaking
+            raise StillInvalidError(f"still stopped: {stopped}")
+        breaking = registrar.check(route, event)
+        if breaking is not None:
+            raise StillInvalidError(f"still breaking: {breaking.reason}")
 
         def land() -> None:
             actions = plan(route, [event], redactor if redactor else None)

@@ -14,28 +14,37 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import confluent_kafka
 from confluent_kafka import Message, TopicPartition
+from sqlalchemy.engine import Connection
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from cdc.lineage import batch_events
 from cdc.plan import ChangeEvent, DecodeError, decode, plan
+from cdc.registration import SchemaRegistrar, registry_client
 from cdc.routes import Route, RouteFile, load_routes
 from cdc.sink import SqlSink
+from lineage.emit import LineageEmitter, SpoolEmitter
 from spine.errors import ConfigError, DatabaseUnavailableError, SpineError, UnavailableError
 from spine.governed.dlq import DlqWriter, now_ms
 from spine.kafka import Consumer, Producer
+from spine.outbox import OutboxRelay
 from spine.redaction import Redactor
+from spine.registry_client import RegistryClient
 from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
 
 if TYPE_CHECKING:
@@ -70,7 +79,15 @@ def gate_route(routes: RouteFile, route: Route) -> Any:
 
 
 class Router:
-    def __init__(self, routes: RouteFile, cdc: CdcSettings, kafka: KafkaSettings, gate: GateClient) -> None:
+    def __init__(
+        self,
+        routes: RouteFile,
+        cdc: CdcSettings,
+        kafka: KafkaSettings,
+        gate: GateClient,
+        registry: RegistryClient | None = None,
+        spool: SpoolEmitter | None = None,
+    ) -> None:
         self.routes = routes
         self.cdc = cdc
         self.kafka = kafka
@@ -84,6 +101,14 @@ class Router:
         self._dlq: dict[str, DlqWriter] = {}
         self._tables: dict[str, Any] = {}
         self.last_poll: float | None = None
+        self._owns_registry = registry is None and routes.registry is not None
+        if registry is None:
+            registry = registry_client(routes)
+        self.registrar = SchemaRegistrar(routes, registry)
+        self.stopped: dict[str, str] = {}  # route -> why it stopped (a breaking schema change)
+        self.lineage = LineageEmitter.for_outbox(ORIGIN)
+        self.spool = spool  # FAIL of a batch the sink could not take; None: logged only
+        self._relays: dict[str, OutboxRelay] = {}
 
     def start(self) -> None:
         """Reach every sink (a sink that is down refuses the start), then join the group."""
@@ -94,7 +119,15 @@ class Router:
                 raise UnavailableError(
                     f"sink {name} is unreachable at start: {exc}; nothing started"
                 ) from exc
+            stopped = sink.stopped_routes()
+            self.stopped.update({r.route_name: stopped[r.route_name] for r in self.routes.routes
+                                 if r.sink == name and r.route_name in stopped})  # fmt: skip
         self._producer = Producer(self.kafka, client_id=f"{ORIGIN}-dlq")
+        for name, sink in self.sinks.items():  # ships the lineage each sink's batches queued
+            relay = OutboxRelay(sink.engine, self.kafka, name=f"cdc-lineage-{name}",
+                                topics=self.lineage.topic_specs())  # fmt: skip
+            relay.start()
+            self._relays[name] = relay
         self._dlq = {topic: DlqWriter(self._producer, topic, ORIGIN) for topic in self.by_topic}
         self._consumer = Consumer(self.kafka, self.cdc.group, client_id=ORIGIN)
         self._consumer.subscribe(list(self.by_topic), on_assign=self._on_assign)
@@ -128,6 +161,7 @@ class Router:
 
     def _route_batch(self, route: Route, decision: Decision, messages: list[Message]) -> None:
         assert self._producer is not None
+        started = datetime.now(UTC)
         self.stats.last_decisions[route.route_name] = decision.decision_id
         topic = self.routes.topic(route)
         positions = {(topic, m.partition() or 0): (m.offset() or 0) + 1 for m in messages}
@@ -138,13 +172,25 @@ class Router:
             dead = [(m, reason, "DENIED", "gate") for m in messages if m.value() is not None]
         else:
             for msg in messages:
+                if msg.value() is None:
+                    continue
+                stopped = self.stopped.get(route.route_name)
+                if stopped is not None:
+                    dead.append((msg, stopped, "ROUTE_STOPPED", "schema"))
+                    continue
                 try:
                     event = decode(msg.value())
                 except DecodeError as exc:
                     dead.append((msg, f"undecodable change event: {exc}", "UNDECODABLE", "decode"))
                     continue
-                if event is not None:
-                    events.append(event)
+                if event is None:
+                    continue
+                breaking = self.registrar.check(route, event)
+                if breaking is not None:
+                    self._stop_route(route, breaking.reason)
+                    dead.append((msg, self.stopped[route.route_name], "SCHEMA_BREAKING", "schema"))
+                    continue
+                events.append(event)
         redactor = Redactor(decision.redactions) if decision.allowed else None
         actions = plan(route, events, redactor if redactor else None)
         sink = self.sinks[route.sink]
@@ -160,18 +206,29 @@ class Router:
         source_ts = max((e.ts_ms for e in events), default=None)
         dead_total = len(dead)
         first_failure = now_ms()
+        run_id = str(uuid.uuid4())
         try:
             self._with_retry(
-                lambda: self._flush_then_apply(route, table, actions, positions, dead, decision, source_ts)
+                lambda: self._flush_then_apply(
+                    route, table, actions, positions, dead, decision, source_ts, started, run_id
+                )
             )
         except DatabaseUnavailableError as exc:
             reason = f"sink {route.sink} failed after {self.cdc.sink_retries + 1} attempts: {exc}"
+            self._emit_failure(route, decision, started, run_id, reason)
             extra = [(m, reason, "SINK_FAILED", "sink") for m in messages if m.value() is not None]
             self._dead_letter(route, decision, extra, attempts=self.cdc.sink_retries + 1, first=first_failure)
             self._producer.flush()
             raise
         self.stats.batches += 1
         self.stats.dead_lettered += dead_total
+
+    def _stop_route(self, route: Route, reason: str) -> None:
+        """Stop ``route`` (durably, in its sink): its events from now on go to the DLQ, stage schema."""
+        text = f"route {route.route_name} stopped: {reason}"
+        logger.error("%s", text)
+        self._with_retry(lambda: self.sinks[route.sink].stop_route(route.route_name, text, now_ms()))
+        self.stopped[route.route_name] = text
 
     def _flush_then_apply(
         self,
@@ -182,6 +239,8 @@ class Router:
         dead: list[tuple[Message, str, str, str]],
         decision: Decision,
         source_ts: int | None,
+        started: datetime,
+        run_id: str,
     ) -> None:
         assert self._producer is not None
         dead_count = len(dead)
@@ -197,8 +256,37 @@ class Router:
             dead_lettered=dead_count,
             decision_ids=[decision.decision_id],
             source_ts_ms=source_ts,
+            in_transaction=lambda conn: self._queue_lineage(conn, route, decision, started, run_id),
         )
         self.stats.rows += rows
+        self._relays[route.sink].wake()
+
+    def _queue_lineage(
+        self, conn: Connection, route: Route, decision: Decision, started: datetime, run_id: str
+    ) -> None:
+        """START and COMPLETE (FAIL when the gate denied: nothing moved) of the batch's run, queued in
+        the sink's outbox in the batch's transaction."""
+        failure = None if decision.allowed else f"residency gate denied route {route.route_name}"
+        url = self.routes.sinks[route.sink].url.get_secret_value()
+        events = batch_events(
+            self.routes, route, url, [decision], started=started, ended=datetime.now(UTC),
+            failure=failure, run_id=run_id,
+        )  # fmt: skip
+        self.lineage.emit_in(conn, *events)
+
+    def _emit_failure(
+        self, route: Route, decision: Decision, started: datetime, run_id: str, reason: str
+    ) -> None:
+        """FAIL of a batch the sink could not take, through the local spool (the sink is down)."""
+        url = self.routes.sinks[route.sink].url.get_secret_value()
+        events = batch_events(
+            self.routes, route, url, [decision], started=started, ended=datetime.now(UTC),
+            failure=reason, run_id=run_id,
+        )  # fmt: skip
+        if self.spool is None:
+            logger.warning("no lineage spool: FAIL of run %s not emitted (%s)", run_id, reason)
+            return
+        self.spool.emit(*events)
 
     def _dead_letter(
         self,
@@ -238,17 +326,21 @@ class Router:
         self._stop.set()
 
     def close(self) -> None:
+        for relay in self._relays.values():
+            relay.stop()
+        if self.spool is not None:
+            self.spool.close()
         if self._consumer is not None:
             self._consumer.close()
         if self._producer is not None:
             self._producer.close()
         for sink in self.sinks.values():
             sink.close()
+        if self._owns_registry and self.registrar.client is not None:
+            self.registrar.client.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     from cdc.health import router_probe
     from residency_gate.client import GateClient
     from spine.logging import configure_logging
@@ -271,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
         url = cdc.residency_url or f"http://127.0.0.1:{spine.port('residency-gate')}"
         gate = GateClient(url, os.environ.get("SPINE_TOKEN"), timeout=cdc.gate_timeout)
         router = Router(routes, cdc, kafka, gate)
-        router.start()
+        router.spool = LineageEmitter.for_spool(spine.home, ORIGIN, kafka)
+        try:
+            router.start()
+        except SpineError:
+            router.close()  # nothing half-started: relays, spool and sinks closed again
+            raise
     except SpineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)

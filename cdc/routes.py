@@ -105,6 +105,15 @@ class Sink(_Strict):
     url: SecretStr
 
 
+class Registry(_Strict):
+    """The schema registry each routed table's value schema is published to (token: ``SPINE_TOKEN``)."""
+
+    url: str = Field(description="Base URL of the spine registry (its spine API).")
+    token: SecretStr | None = Field(
+        default=None, description="A producer token, only as ${NAME}; default the SPINE_TOKEN variable."
+    )
+
+
 class Route(_Strict):
     """One source table to one sink table."""
 
@@ -172,6 +181,9 @@ class RouteFile(_Strict):
     source: Source
     sinks: dict[str, Sink] = Field(min_length=1)
     routes: tuple[Route, ...] = Field(min_length=1)
+    registry: Registry | None = Field(
+        default=None, description="Publish value schemas here; without it, schemas are not registered."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RouteFile:
@@ -256,7 +268,8 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 
 def _secrets(doc: Any, located: Located, origin: str, env: Mapping[str, str]) -> list[str]:
-    """Refuse inline passwords, then replace ``${NAME}`` in the DSN and sink URLs (missing ones named)."""
+    """Refuse inline passwords and tokens, then replace ``${NAME}`` in the DSN, the sink URLs and the
+    registry token (missing ones named)."""
     targets: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = []
     found: list[str] = []
     source = doc.get("source") if isinstance(doc, dict) else None
@@ -267,6 +280,12 @@ def _secrets(doc: Any, located: Located, origin: str, env: Mapping[str, str]) ->
         for name, sink in sinks.items():
             if isinstance(sink, dict) and isinstance(sink.get("url"), str):
                 targets.append((("sinks", name, "url"), sink, "url"))
+    registry = doc.get("registry") if isinstance(doc, dict) else None
+    if isinstance(registry, dict) and isinstance(registry.get("token"), str):
+        if not is_reference(registry["token"]):
+            where = f"{origin}:{located.line(('registry', 'token')) or 1}: registry.token"
+            raise RoutesError(f"{where}: inline token refused: write it as ${{NAME}} and set NAME")
+        targets.append((("registry", "token"), registry, "token"))
     for path, holder, key in targets:
         if path == ("source", "dsn"):
             found.extend(env_names(holder[key]))

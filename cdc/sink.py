@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from cdc.plan import Action, Delete, Key, Truncate, Upsert
 from cdc.routes import Route
+from spine.outbox import outbox_table
 from spine.sql import Transaction, create_engine
 
 LSN = "_spine_lsn"
@@ -86,12 +87,36 @@ class SqlSink:
             sa.Column("route", sa.String(200), primary_key=True),
             sa.Column("lsn", sa.BigInteger, nullable=False),
         )  # fmt: skip
+        self.route_states = sa.Table(
+            "_spine_cdc_route_states", self.meta,
+            sa.Column("route", sa.String(200), primary_key=True),
+            sa.Column("state", sa.String(40), nullable=False),
+            sa.Column("reason", sa.Text, nullable=False),
+            sa.Column("changed_at_ms", sa.BigInteger, nullable=False),
+        )  # fmt: skip
+        outbox_table(self.meta)  # lineage of each batch, queued in the batch's own transaction
         self._tables: dict[str, sa.Table] = {}
 
     def start(self) -> None:
         """Create the bookkeeping tables; raises DatabaseUnavailableError when the sink is down."""
         with Transaction(self.engine) as conn:
             self.meta.create_all(conn)
+
+    def stopped_routes(self) -> dict[str, str]:
+        """Route -> reason, for every route this sink holds as stopped (a breaking schema change)."""
+        t = self.route_states
+        with Transaction(self.engine) as conn:
+            if not sa.inspect(conn).has_table(t.name):
+                return {}
+            rows = conn.execute(sa.select(t.c.route, t.c.reason).where(t.c.state == "stopped"))
+            return {str(route): str(reason) for route, reason in rows}
+
+    def stop_route(self, route: str, reason: str, at_ms: int) -> None:
+        """Record ``route`` as stopped; it stays stopped across restarts until the row is cleared."""
+        t = self.route_states
+        with Transaction(self.engine) as conn:
+            conn.execute(t.delete().where(t.c.route == route))
+            conn.execute(t.insert().values(route=route, state="stopped", reason=reason, changed_at_ms=at_ms))
 
     def stored_positions(self, route: str) -> dict[tuple[str, int], int]:
         with Transaction(self.engine) as conn:
@@ -154,8 +179,10 @@ class SqlSink:
         dead_lettered: int,
         decision_ids: Sequence[str],
         source_ts_ms: int | None,
+        in_transaction: Callable[[Connection], None] | None = None,
     ) -> int:
-        """Apply ``actions`` and record the batch and positions, all in one transaction; rows changed."""
+        """Apply ``actions`` and record the batch and positions, all in one transaction; rows changed.
+        ``in_transaction`` runs last inside it (the router queues the batch's lineage there)."""
         changed = 0
         with Transaction(self.engine) as conn:
             for action in actions:
@@ -184,6 +211,8 @@ class SqlSink:
                     committed_at_ms=int(time.time() * 1000),
                 )
             )
+            if in_transaction is not None:
+                in_transaction(conn)
         return changed
 
     def _newest(self, conn: Connection, route: Route, table: sa.Table, key: Key) -> int:

@@ -118,6 +118,12 @@ def route_statuses(routes: RouteFile, dlq_depths: dict[str, int | None]) -> list
             except DatabaseUnavailableError:
                 rows = []
             summary = summarize(route.route_name, [tuple(r) for r in reversed(rows)], active)
+            try:
+                stopped = sink.stopped_routes().get(route.route_name)
+            except DatabaseUnavailableError:
+                stopped = None
+            if stopped is not None:
+                summary["state"] = stopped
             out.append(
                 RouteStatus(
                     **summary,

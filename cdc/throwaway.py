@@ -56,7 +56,7 @@ class PostgresServer:
         return name
 
 
-def _as_postgres(cmd: list[str]) -> list[str]:
+def as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *cmd]
     return cmd
@@ -76,7 +76,7 @@ def throwaway_postgres(ready_timeout: float = 30.0) -> Iterator[PostgresServer]:
     port = free_port()
     try:
         subprocess.run(
-            _as_postgres(
+            as_postgres(
                 [
                     str(bindir / "initdb"),
                     "-D",
@@ -98,7 +98,7 @@ def throwaway_postgres(ready_timeout: float = 30.0) -> Iterator[PostgresServer]:
         )
         pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log")]
         subprocess.run(
-            _as_postgres([*pg_ctl, "-o", options, "-w", "-t", "60", "start"]),
+            as_postgres([*pg_ctl, "-o", options, "-w", "-t", "60", "start"]),
             check=True,
             capture_output=True,
         )
@@ -116,11 +116,11 @@ def throwaway_postgres(ready_timeout: float = 30.0) -> Iterator[PostgresServer]:
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run(
-                _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                 check=False,
                 capture_output=True,
             )
         shutil.rmtree(root, ignore_errors=True)
 
 
-__all__ = ["PostgresServer", "postgres_bin_dir", "throwaway_postgres"]
+__all__ = ["PostgresServer", "as_postgres", "postgres_bin_dir", "throwaway_postgres"]

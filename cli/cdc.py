@@ -237,6 +237,7 @@ def dlq_replay(
     """Run ROUTE's dead letters through the gate and the sink again; each lands once however often run.
 
     Exits 1 when some are still refused (still denied or undecodable)."""
+    from cdc.registration import registry_client
     from cdc.replay import replay_route
     from residency_gate.client import GateClient
     from spine.governed.dlq import ReplayLedger
@@ -247,14 +248,17 @@ def dlq_replay(
     url = cdc.residency_url or default_url("residency-gate", "SPINE_RESIDENCY_URL")
     gate = GateClient(url, token or default_token(), timeout=cdc.gate_timeout)
     ledger = ReplayLedger(load_settings(SpineSettings).home)
+    registry = registry_client(routes)
     try:
         result = replay_route(
             routes, route, KafkaSettings(bootstrap=default_bootstrap()), gate, ledger,
-            only_offset=offset, since_ms=since_ms,
+            only_offset=offset, since_ms=since_ms, registry=registry,
         )  # fmt: skip
     finally:
         ledger.close()
         gate.close()
+        if registry is not None:
+            registry.close()
     refused = [(o, r) for o, r in result.still_invalid if not r.startswith("not selected")]
     if as_json:
         print_json({"landed": result.sent, "already": result.already, "refused": refused})

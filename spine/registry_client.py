@@ -71,6 +71,20 @@ class SubjectVersion:
         return int(self.semver.split(".")[0])
 
 
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """The registry's answer to a publish: the change class (NONE, PATCH, MINOR, MAJOR) and the version."""
+
+    subject: str
+    schema_id: int | None
+    version: int | None
+    semver: str
+    change: str
+    reasons: tuple[str, ...]
+    topic: str
+    dry_run: bool
+
+
 def confluent_config(url: str, token: str | None) -> dict[str, Any]:
     """The ``SchemaRegistryClient`` configuration for the spine's registry (as the README shows)."""
     conf: dict[str, Any] = {"url": url.rstrip("/")}
@@ -150,6 +164,33 @@ class RegistryClient(OwnsHttpClient):
             )
         return found[-1]
 
+    def publish(
+        self,
+        subject: str,
+        schema: str,
+        *,
+        schema_type: str = "AVRO",
+        version: str | None = None,
+        dry_run: bool = False,
+    ) -> PublishOutcome:
+        """Publish through the registry's semver gate (it classifies the change when ``version`` is None);
+        ``dry_run`` classifies without registering."""
+        payload: dict[str, Any] = {"schema": schema, "schemaType": schema_type, "dryRun": dry_run}
+        if version is not None:
+            payload["version"] = version
+        what = f"publish subject {subject}"
+        body = self._request("POST", f"/schemas/{quote(subject, safe='')}", what, payload)
+        return PublishOutcome(
+            subject=str(body["subject"]),
+            schema_id=None if body.get("id") is None else int(body["id"]),
+            version=None if body.get("version") is None else int(body["version"]),
+            semver=str(body["semver"]),
+            change=str(body["change"]),
+            reasons=tuple(str(r) for r in body.get("reasons") or ()),
+            topic=str(body.get("topic") or ""),
+            dry_run=bool(body.get("dryRun", dry_run)),
+        )
+
     # --- Confluent API -----------------------------------------------------------------------------------
 
     def subjects(self) -> list[str]:
@@ -208,8 +249,11 @@ class RegistryClient(OwnsHttpClient):
     # --- plumbing ----------------------------------------------------------------------------------------
 
     def _get(self, path: str, what: str) -> Any:
+        return self._request("GET", path, what)
+
+    def _request(self, method: str, path: str, what: str, body: Any = None) -> Any:
         try:
-            response = self._http.get(path)
+            response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             problem = f"registry unreachable at {self.url}: {type(exc).__name__}: {exc or 'no detail'}"
             raise RegistryUnavailableError(problem) from exc
@@ -254,6 +298,7 @@ __all__ = [
     "SCHEMA_NOT_FOUND",
     "SUBJECT_NOT_FOUND",
     "VERSION_NOT_FOUND",
+    "PublishOutcome",
     "RegistryClient",
     "RegistryClientError",
     "RegistryUnavailableError",

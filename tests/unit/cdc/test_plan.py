@@ -35,7 +35,8 @@ def event(op: str, before: Any, after: Any, lsn: int) -> ChangeEvent:
 
 def test_an_envelope_decodes_with_its_lsn_and_column_types() -> None:
     decoded = decode(envelope("c", None, {"id": 1}, 42))
-    assert decoded == ChangeEvent("c", None, {"id": 1}, 42, 5, {"id": "int32"})
+    fields = ({"field": "id", "type": "int32"},)
+    assert decoded == ChangeEvent("c", None, {"id": 1}, 42, 5, {"id": "int32"}, fields)
     assert decode(None) is None  # a tombstone
 
 

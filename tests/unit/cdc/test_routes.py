@@ -172,3 +172,18 @@ def test_the_cdc_settings_section_is_read_from_the_config_file(tmp_path: Path) -
     config.write_text("[cdc]\nbatch = 50\n")
     with pytest.raises(ConfigError, match=r"\[cdc\] batch: unknown setting"):
         load_settings(CdcSettings, config)
+
+
+def test_the_registry_section_takes_its_token_only_from_the_environment() -> None:
+    routes = parse_routes(
+        GOOD + "registry: {url: 'http://reg:8081', token: '${REG}'}\n", "r.yaml", {"PW": "p", "REG": "t0k"}
+    )
+    assert routes.registry is not None
+    assert routes.registry.url == "http://reg:8081"
+    assert routes.registry.token is not None
+    assert routes.registry.token.get_secret_value() == "t0k"
+    assert parse_routes(GOOD, "r.yaml", {"PW": "p"}).registry is None
+    with pytest.raises(ConfigError, match=r"^r\.yaml:16: registry\.token: inline token refused"):
+        parse_routes(GOOD + "registry: {url: 'http://reg', token: literal}\n", "r.yaml", {"PW": "p"})
+    with pytest.raises(ConfigError, match=r"^r\.yaml:16: registry\.token: secret REG is not set"):
+        parse_routes(GOOD + "registry: {url: 'http://reg', token: '${REG}'}\n", "r.yaml", {"PW": "p"})
