@@ -12,7 +12,6 @@ transient sink errors are retried with backoff (tenacity) before the batch's rec
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
@@ -24,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +34,16 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from cdc.lineage import batch_events
 from cdc.plan import ChangeEvent, DecodeError, decode, plan
 from cdc.registration import SchemaRegistrar, registry_client
-from cdc.routes import Route, RouteFile, load_routes
+from cdc.routes import Route, RouteFile
 from cdc.sink import SqlSink
 from lineage.emit import LineageEmitter, SpoolEmitter
-from spine.errors import ConfigError, DatabaseUnavailableError, SpineError, UnavailableError
+from spine.errors import DatabaseUnavailableError, SpineError, UnavailableError
 from spine.governed.dlq import DlqWriter, now_ms
 from spine.kafka import Consumer, Producer
 from spine.outbox import OutboxRelay
 from spine.redaction import Redactor
 from spine.registry_client import RegistryClient
-from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
+from spine.settings import CdcSettings, KafkaSettings
 
 if TYPE_CHECKING:
     from residency_gate.client import GateClient
@@ -342,24 +340,13 @@ class Router:
 
 def main(argv: list[str] | None = None) -> int:
     from cdc.health import router_probe
+    from cdc.worker import worker_setup
     from residency_gate.client import GateClient
-    from spine.logging import configure_logging
     from spine.runtime.heartbeat import Heartbeat
 
-    parser = argparse.ArgumentParser(prog="python -m cdc.router", description=__doc__)
-    parser.add_argument("routes", nargs="?", type=Path, help="route file (default SPINE_CDC_ROUTES_FILE)")
-    parser.add_argument("--heartbeat", type=Path, help="heartbeat file for the supervisor (spine up)")
-    args = parser.parse_args(argv)
     try:
-        spine = load_settings(SpineSettings)
-        configure_logging(spine.log_level)
-        cdc = load_settings(CdcSettings)
-        path = args.routes or cdc.routes_file
-        if path is None:
-            raise ConfigError("no route file: pass one or set SPINE_CDC_ROUTES_FILE")
-        routes = load_routes(path)
-        kafka = load_settings(KafkaSettings)
-        kafka.bootstrap_or_raise()
+        setup = worker_setup("python -m cdc.router", __doc__, argv)
+        spine, cdc, kafka, routes = setup.spine, setup.cdc, setup.kafka, setup.routes
         url = cdc.residency_url or f"http://127.0.0.1:{spine.port('residency-gate')}"
         gate = GateClient(url, os.environ.get("SPINE_TOKEN"), timeout=cdc.gate_timeout)
         router = Router(routes, cdc, kafka, gate)
@@ -378,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    beat = Heartbeat(args.heartbeat, router_probe(router)).start() if args.heartbeat else None
+    beat = Heartbeat(setup.heartbeat, router_probe(router)).start() if setup.heartbeat else None
     try:
         router.run()
     except SpineError as exc:

@@ -10,7 +10,6 @@ returns without being asked to stop, exits non-zero: a dead engine never looks h
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
@@ -22,11 +21,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from cdc.routes import RouteFile, load_routes
+from cdc.routes import RouteFile
 from spine.errors import ConfigError, ExitCode, SpineError, UnavailableError
 from spine.kafka import Admin, DeliveryFuture, Producer, TopicSpec
 from spine.runtime.heartbeat import RUNNING, Heartbeat
-from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_settings
+from spine.settings import CdcSettings, KafkaSettings
 
 logger = logging.getLogger(__name__)
 
@@ -258,23 +257,11 @@ def run_source(
 
 
 def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    from spine.logging import configure_logging
+    from cdc.worker import worker_setup
 
-    parser = argparse.ArgumentParser(prog="python -m cdc.source", description=__doc__)
-    parser.add_argument("routes", nargs="?", type=Path, help="route file (default SPINE_CDC_ROUTES_FILE)")
-    parser.add_argument("--heartbeat", type=Path, help="heartbeat file for the supervisor (spine up)")
-    args = parser.parse_args(argv)
     try:
-        spine = load_settings(SpineSettings)
-        configure_logging(spine.log_level)
-        cdc = load_settings(CdcSettings)
-        path = args.routes or cdc.routes_file
-        if path is None:
-            raise ConfigError("no route file: pass one or set SPINE_CDC_ROUTES_FILE")
-        routes = load_routes(path, environ)
-        kafka = load_settings(KafkaSettings)
-        kafka.bootstrap_or_raise()
-        return run_source(routes, cdc, kafka, spine.home, args.heartbeat)
+        setup = worker_setup("python -m cdc.source", __doc__, argv, environ)
+        return run_source(setup.routes, setup.cdc, setup.kafka, setup.spine.home, setup.heartbeat)
     except SpineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
