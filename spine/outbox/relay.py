@@ -1,5 +1,8 @@
 """The relay: a thread that ships outbox rows to Kafka, at least once and in order per key.
 
+Of the relays over one outbox, only the one holding its lease (:mod:`spine.outbox.lease`) sends; the
+others stand by, so a record is not sent once per process and two relays never reorder a key.
+
 A row leaves the table only after the broker acknowledged it. Any failure (a delivery error, an unknown
 topic, all brokers down, a fatal idempotence error) drops the producer and admin client and forgets which
 topics exist, so after a broker restart -- Tansu comes back empty -- the next attempt reconnects, creates
@@ -18,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from spine.kafka import Admin, KafkaClientError, KafkaUnavailableError, Producer, TopicSpec
 from spine.outbox import table
+from spine.outbox.lease import RelayLease
 from spine.outbox.table import OutboxRow, OutboxStats
 from spine.settings import KafkaSettings
 
@@ -84,6 +88,8 @@ class OutboxRelay:
         self._admin: Admin | None = None
         self._topics_ready: set[str] = set()
         self._broker_lost = threading.Event()
+        self._lease = RelayLease(engine, name=name)
+        self.leading = False  # whether the last attempt held the lease
         self.published = 0
         self.last_error: str | None = None
 
@@ -102,6 +108,8 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.join(timeout)
         self._drop_clients()
+        self._lease.release()
+        self.leading = False
 
     def stats(self) -> OutboxStats:
         with self._engine.connect() as conn:
@@ -137,7 +145,12 @@ class OutboxRelay:
         return delay
 
     def relay_once(self) -> int:
-        """Send one batch and remove the rows the broker acknowledged; raise on the first failure."""
+        """Send one batch and remove the rows the broker acknowledged; raise on the first failure.
+
+        Sends nothing (and returns 0) while another relay holds the outbox's lease."""
+        self.leading = self._lease.held()
+        if not self.leading:
+            return 0
         with self._engine.connect() as conn:
             rows = table.pending(conn, self._batch)
         if not rows:

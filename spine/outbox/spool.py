@@ -86,6 +86,8 @@ class Spool:
                 try:
                     relay.relay_once()
                     delay = 0.0
+                    if not relay.leading:  # another process's relay holds this spool: it sends them
+                        time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
                 except Exception:
                     relay.stop(0)
                     delay = min(2.0, max(0.25, delay * 2))
