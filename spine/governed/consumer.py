@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from spine.registry_client import RegistryClient
 
 logger = logging.getLogger(__name__)
+# How long a member may wait for its first assignment before idle time counts (joining a group whose
+# killed member has not expired yet takes up to a session timeout and a rebalance).
+JOIN_GRACE_S = 60.0
 
 
 class GovernedRecord:
@@ -162,6 +165,9 @@ class GovernedConsumer:
         self.decision: Decision | None = None
         self._redactor = Redactor(())
         self._policy_version: str | None = None
+        # When the group last handed this member its partitions: idle time counts from then, so a slow
+        # join (a killed member's session must expire first) is not taken for an empty topic.
+        self._assigned_at: float | None = None
 
     @property
     def topic(self) -> str:
@@ -203,8 +209,19 @@ class GovernedConsumer:
         self._producer = Producer(self._kafka, client_id=f"{self.name}-dlq")
         self._dlq = DlqWriter(self._producer, self.version.topic, self.name)
         self._consumer = Consumer(self._kafka, self.group, client_id=self.name, overrides=self._overrides)
-        self._consumer.subscribe([self.version.topic])
+        self._consumer.subscribe([self.version.topic], on_assign=self._on_assign)
         self._next_check = time.monotonic() + self.recheck_s
+
+    def _on_assign(self, _consumer: object, _partitions: object) -> None:
+        self._assigned_at = time.monotonic()
+
+    def _idle_for(self, since: float) -> float:
+        """Seconds without records since ``since`` or the last assignment, whichever is later; before the
+        first assignment, idle time starts only after a join grace period."""
+        now = time.monotonic()
+        if self._assigned_at is None:
+            return now - since - JOIN_GRACE_S
+        return now - max(since, self._assigned_at)
 
     def _check(self) -> None:
         from residency_gate.evaluate import Route, RunRef, SchemaRef
@@ -271,7 +288,7 @@ class GovernedConsumer:
                     break
                 batch = self._consumer.consume(min(room, 500), timeout=0.1)
                 if not batch:
-                    if idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
+                    if idle_timeout_s is not None and self._idle_for(idle_since) > idle_timeout_s:
                         break
                     continue
                 idle_since = time.monotonic()
