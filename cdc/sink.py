@@ -49,6 +49,7 @@ def column_type(connect_type: str | None) -> sa.types.TypeEngine[Any]:
 
 
 Positions = Mapping[tuple[str, int], int]
+_CHUNK = 500  # actions per bulk statement (well below SQLite's bound-parameter limit)
 
 
 class SqlSink:
@@ -185,112 +186,170 @@ class SqlSink:
         ``in_transaction`` runs last inside it (the router queues the batch's lineage there)."""
         changed = 0
         with Transaction(self.engine) as conn:
+            segment: list[Upsert | Delete] = []
             for action in actions:
-                assert table is not None or isinstance(action, Truncate)
-                changed += self._apply_one(conn, route, table, action)
-            for (topic, partition), offset in positions.items():
-                where = sa.and_(
-                    self.positions.c.route == route.route_name,
-                    self.positions.c.topic == topic,
-                    self.positions.c.partition == partition,
-                )
-                conn.execute(self.positions.delete().where(where))
-                conn.execute(
-                    self.positions.insert().values(
-                        route=route.route_name, topic=topic, partition=partition, next_offset=offset
-                    )
-                )
-            conn.execute(
-                self.batches.insert().values(
-                    route=route.route_name,
-                    positions=json.dumps({f"{t}:{p}": o for (t, p), o in positions.items()}),
-                    rows=changed,
-                    dead_lettered=dead_lettered,
-                    decision_ids=json.dumps(list(decision_ids)),
-                    source_ts_ms=source_ts_ms,
-                    committed_at_ms=int(time.time() * 1000),
-                )
-            )
+                if isinstance(action, Truncate):
+                    changed += self._apply_segment(conn, route, table, segment)
+                    segment = []
+                    changed += self._truncate(conn, route, table, action)
+                else:
+                    segment.append(action)
+            changed += self._apply_segment(conn, route, table, segment)
+            self._record_batch(
+                conn, route, positions, changed,
+                dead_lettered=dead_lettered, decision_ids=decision_ids, source_ts_ms=source_ts_ms,
+            )  # fmt: skip
             if in_transaction is not None:
                 in_transaction(conn)
         return changed
 
-    def _newest(self, conn: Connection, route: Route, table: sa.Table, key: Key) -> int:
-        lsns = [-1]
-        row = conn.execute(sa.select(table.c[LSN]).where(_key_clause(route, table, key))).first()
-        if row is not None:
-            lsns.append(int(row[0]))
-        tomb = conn.execute(
-            sa.select(self.tombstones.c.lsn).where(
-                self.tombstones.c.route == route.route_name, self.tombstones.c.key == _key_text(key)
-            )
-        ).first()
-        if tomb is not None:
-            lsns.append(int(tomb[0]))
-        trunc = conn.execute(
-            sa.select(self.truncates.c.lsn).where(self.truncates.c.route == route.route_name)
-        ).first()
-        if trunc is not None:
-            lsns.append(int(trunc[0]))
-        return max(lsns)
-
-    def _apply_one(self, conn: Connection, route: Route, table: sa.Table | None, action: Action) -> int:
+    def _record_batch(
+        self,
+        conn: Connection,
+        route: Route,
+        positions: Positions,
+        changed: int,
+        *,
+        dead_lettered: int,
+        decision_ids: Sequence[str],
+        source_ts_ms: int | None,
+    ) -> None:
         name = route.route_name
-        if isinstance(action, Truncate):
-            done = conn.execute(sa.select(self.truncates.c.lsn).where(self.truncates.c.route == name)).first()
-            if done is not None and int(done[0]) >= action.lsn:
-                return 0
-            count = 0
-            if table is not None:
-                if route.delete == "soft_delete":
-                    count = conn.execute(table.update().values({DELETED: True, LSN: action.lsn})).rowcount
-                else:
-                    count = conn.execute(table.delete()).rowcount
-            conn.execute(self.truncates.delete().where(self.truncates.c.route == name))
-            conn.execute(self.truncates.insert().values(route=name, lsn=action.lsn))
-            conn.execute(self.tombstones.delete().where(self.tombstones.c.route == name))
-            return int(count)
-        assert table is not None
-        if action.lsn <= self._newest(conn, route, table, action.key):
-            return 0  # redelivered or older than what the sink holds
-        where = _key_clause(route, table, action.key)
-        if isinstance(action, Upsert):
-            values = {k: v for k, v in action.row.items() if k in table.c}
-            values[LSN] = action.lsn
-            if route.delete == "soft_delete":
-                values[DELETED] = False
-            conn.execute(table.delete().where(where))
-            conn.execute(table.insert().values(values))
-            conn.execute(
-                self.tombstones.delete().where(
-                    self.tombstones.c.route == name, self.tombstones.c.key == _key_text(action.key)
-                )
-            )
-            return 1
-        assert isinstance(action, Delete)
-        if route.delete == "soft_delete":
-            return int(
-                conn.execute(table.update().where(where).values({DELETED: True, LSN: action.lsn})).rowcount
-            )
-        count = conn.execute(table.delete().where(where)).rowcount
-        key_text = _key_text(action.key)
+        p = self.positions
+        for (topic, partition), offset in positions.items():
+            conn.execute(p.delete().where(p.c.route == name, p.c.topic == topic, p.c.partition == partition))
+            conn.execute(p.insert().values(route=name, topic=topic, partition=partition, next_offset=offset))
         conn.execute(
-            self.tombstones.delete().where(self.tombstones.c.route == name, self.tombstones.c.key == key_text)
+            self.batches.insert().values(
+                route=name,
+                positions=json.dumps({f"{t}:{p}": o for (t, p), o in positions.items()}),
+                rows=changed,
+                dead_lettered=dead_lettered,
+                decision_ids=json.dumps(list(decision_ids)),
+                source_ts_ms=source_ts_ms,
+                committed_at_ms=int(time.time() * 1000),
+            )
         )
-        conn.execute(self.tombstones.insert().values(route=name, key=key_text, lsn=action.lsn))
+
+    def _truncate(self, conn: Connection, route: Route, table: sa.Table | None, action: Truncate) -> int:
+        name = route.route_name
+        if action.lsn <= self._truncated_at(conn, route):
+            return 0
+        count = 0
+        if table is not None:
+            if route.delete == "soft_delete":
+                count = conn.execute(table.update().values({DELETED: True, LSN: action.lsn})).rowcount
+            else:
+                count = conn.execute(table.delete()).rowcount
+        conn.execute(self.truncates.delete().where(self.truncates.c.route == name))
+        conn.execute(self.truncates.insert().values(route=name, lsn=action.lsn))
+        conn.execute(self.tombstones.delete().where(self.tombstones.c.route == name))
         return int(count)
+
+    def _truncated_at(self, conn: Connection, route: Route) -> int:
+        t = self.truncates
+        done = conn.execute(sa.select(t.c.lsn).where(t.c.route == route.route_name)).first()
+        return -1 if done is None else int(done[0])
+
+    def _apply_segment(
+        self, conn: Connection, route: Route, table: sa.Table | None, actions: Sequence[Upsert | Delete]
+    ) -> int:
+        """Apply actions of distinct keys (``plan`` leaves one per key between truncates) with a few
+        statements per chunk: read the chunk's stored LSNs, drop what is not newer, then write in bulk."""
+        if not actions:
+            return 0
+        assert table is not None
+        actions = list({a.key: a for a in actions}.values())  # the last per key, should plan leave two
+        truncated = self._truncated_at(conn, route)
+        changed = 0
+        for start in range(0, len(actions), _CHUNK):
+            chunk = actions[start : start + _CHUNK]
+            texts = {a.key: _key_text(a.key) for a in chunk}
+            stored = self._stored_lsns(conn, route, table, list(texts))
+            tombs = self._tombstone_lsns(conn, route, list(texts.values()))
+            newer = [
+                a for a in chunk if a.lsn > max(stored.get(a.key, -1), tombs.get(texts[a.key], -1), truncated)
+            ]  # fmt: skip
+            upserts = [a for a in newer if isinstance(a, Upsert)]
+            deletes = [a for a in newer if isinstance(a, Delete)]
+            self._upsert(conn, route, table, upserts, [texts[a.key] for a in upserts])
+            self._delete(conn, route, table, deletes, [texts[a.key] for a in deletes])
+            changed += len(upserts) + sum(1 for a in deletes if a.key in stored)
+        return changed
+
+    def _stored_lsns(
+        self, conn: Connection, route: Route, table: sa.Table, keys: Sequence[Key]
+    ) -> dict[Key, int]:
+        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        rows = conn.execute(sa.select(*key_cols, table.c[LSN]).where(_keys_clause(key_cols, keys)))
+        return {tuple(row[:-1]): int(row[-1]) for row in rows}
+
+    def _tombstone_lsns(self, conn: Connection, route: Route, keys: Sequence[str]) -> dict[str, int]:
+        t = self.tombstones
+        rows = conn.execute(
+            sa.select(t.c.key, t.c.lsn).where(t.c.route == route.route_name, t.c.key.in_(keys))
+        )
+        return {str(key): int(lsn) for key, lsn in rows}
+
+    def _upsert(
+        self, conn: Connection, route: Route, table: sa.Table, upserts: Sequence[Upsert], texts: Sequence[str]
+    ) -> None:
+        if not upserts:
+            return
+        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        conn.execute(table.delete().where(_keys_clause(key_cols, [a.key for a in upserts])))
+        names = [c for c in dict.fromkeys(k for a in upserts for k in a.row) if c in table.c]
+        soft = route.delete == "soft_delete"
+        params = []
+        for a in upserts:
+            values = {c: a.row.get(c) for c in names}
+            values[LSN] = a.lsn
+            if soft:
+                values[DELETED] = False
+            params.append(values)
+        conn.execute(table.insert(), params)
+        self._drop_tombstones(conn, route, texts)
+
+    def _delete(
+        self, conn: Connection, route: Route, table: sa.Table, deletes: Sequence[Delete], texts: Sequence[str]
+    ) -> None:
+        if not deletes:
+            return
+        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        if route.delete == "soft_delete":
+            where = sa.and_(*(col == sa.bindparam(f"_k{i}") for i, col in enumerate(key_cols)))
+            statement = table.update().where(where).values({DELETED: True, LSN: sa.bindparam("_lsn")})
+            params = [{"_lsn": a.lsn, **{f"_k{i}": v for i, v in enumerate(a.key)}} for a in deletes]
+            conn.execute(statement, params)
+            return
+        conn.execute(table.delete().where(_keys_clause(key_cols, [a.key for a in deletes])))
+        self._drop_tombstones(conn, route, texts)
+        conn.execute(
+            self.tombstones.insert(),
+            [
+                {"route": route.route_name, "key": text, "lsn": a.lsn}
+                for text, a in zip(texts, deletes, strict=True)
+            ],
+        )
+
+    def _drop_tombstones(self, conn: Connection, route: Route, keys: Sequence[str]) -> None:
+        t = self.tombstones
+        conn.execute(t.delete().where(t.c.route == route.route_name, t.c.key.in_(keys)))
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _key_clause(route: Route, table: sa.Table, key: Key) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        *(table.c[route.rename.get(col, col)] == value for col, value in zip(route.key, key, strict=True))
-    )
+def _keys_clause(key_cols: Sequence[sa.Column[Any]], keys: Sequence[Key]) -> sa.ColumnElement[bool]:
+    """Rows whose key is one of ``keys``."""
+    if len(key_cols) == 1:
+        return key_cols[0].in_([key[0] for key in keys])
+    return sa.tuple_(*key_cols).in_(list(keys))
 
 
 def _key_text(key: Key) -> str:
+    if len(key) == 1 and type(key[0]) is int:  # the common key, as json.dumps would write it
+        return f"[{key[0]}]"
     return json.dumps(list(key), default=str, separators=(",", ":"))
 
 
