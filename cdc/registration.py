@@ -52,12 +52,15 @@ class SchemaRegistrar:
         self.routes = routes
         self.client = client
         self._known: dict[str, str] = {}  # route -> the canonical schema text last published
+        self._checked: dict[str, object] = {}  # route -> the row fields that text was built from
         self.published: dict[str, str] = {}  # route -> semver of its latest published value schema
 
     def check(self, route: Route, event: ChangeEvent) -> Breaking | None:
         """None when the event's row shape is registered (publishing it if new); else why it breaks."""
         if self.client is None or not event.fields:
             return None
+        if self._checked.get(route.route_name) == event.fields:
+            return None  # the same row shape as the last event's (decode shares it across events)
         name = subject(self.routes.topic(route))
         try:
             text = canonical(value_schema(self.routes.source.name, route, event.fields))
@@ -65,6 +68,7 @@ class SchemaRegistrar:
             return Breaking(name, f"value schema of {route.table} cannot be built: {exc}")
         known = self._known.get(route.route_name)
         if known == text:
+            self._checked[route.route_name] = event.fields
             return None
         try:
             previous = known if known is not None else self._latest(name)
@@ -84,6 +88,7 @@ class SchemaRegistrar:
         except RegistryClientError as exc:
             return Breaking(name, f"registry refused the schema of {route.table} (subject {name}): {exc}")
         self._known[route.route_name] = text
+        self._checked[route.route_name] = event.fields
         self.published[route.route_name] = outcome.semver
         return None
 

@@ -216,7 +216,7 @@ class CdcSettings(SpineBaseSettings):
         default=None, description="Residency gate deciding every batch; default the embedded gate."
     )
     group: str = Field(default="spine-cdc-router", description="Consumer group of the router.")
-    batch_size: int = Field(default=500, ge=1, le=100_000, description="Most change events per batch.")
+    batch_size: int = Field(default=2000, ge=1, le=100_000, description="Most change events per batch.")
     poll_interval_ms: int = Field(default=100, ge=10, description="Debezium's poll.interval.ms.")
     jvm_max_heap: str = Field(default="512m", description="Heap of the Debezium JVM (-Xmx).")
     topic_partitions: int = Field(default=1, ge=1, description="Partitions of each change topic created.")
