@@ -55,6 +55,12 @@ class SchemaRegistrar:
         self._checked: dict[str, object] = {}  # route -> the row fields that text was built from
         self.published: dict[str, str] = {}  # route -> semver of its latest published value schema
 
+    def forget(self, route: Route) -> None:
+        """Drop what is remembered of ``route``'s schema: the next event is checked against the registry
+        (a resumed route whose new schema an operator registered there goes on)."""
+        self._known.pop(route.route_name, None)
+        self._checked.pop(route.route_name, None)
+
     def check(self, route: Route, event: ChangeEvent) -> Breaking | None:
         """None when the event's row shape is registered (publishing it if new); else why it breaks."""
         if self.client is None or not event.fields:

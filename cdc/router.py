@@ -104,6 +104,7 @@ class Router:
             registry = registry_client(routes)
         self.registrar = SchemaRegistrar(routes, registry)
         self.stopped: dict[str, str] = {}  # route -> why it stopped (a breaking schema change)
+        self._stop_checked: dict[str, float] = {}  # route -> when its stop was last read from the sink
         self.lineage = LineageEmitter.for_outbox(ORIGIN)
         self.spool = spool  # FAIL of a batch the sink could not take; None: logged only
         self._relays: dict[str, OutboxRelay] = {}
@@ -165,6 +166,8 @@ class Router:
         positions = {(topic, m.partition() or 0): (m.offset() or 0) + 1 for m in messages}
         events: list[ChangeEvent] = []
         dead: list[tuple[Message, str, str, str]] = []  # message, reason, code, stage
+        if route.route_name in self.stopped:
+            self._recheck_stop(route)
         if not decision.allowed:
             reason = f"residency gate denied route {route.route_name}: {'; '.join(decision.reasons)}"
             dead = [(m, reason, "DENIED", "gate") for m in messages if m.value() is not None]
@@ -220,6 +223,17 @@ class Router:
             raise
         self.stats.batches += 1
         self.stats.dead_lettered += dead_total
+
+    def _recheck_stop(self, route: Route) -> None:
+        """Forget a stop that was cleared in the sink (``spine cdc resume``); read at most once a second."""
+        now = time.monotonic()
+        if now < self._stop_checked.get(route.route_name, 0.0) + 1.0:
+            return
+        self._stop_checked[route.route_name] = now
+        if route.route_name not in self._with_retry(lambda: self.sinks[route.sink].stopped_routes()):
+            logger.warning("route %s was resumed: its events go to the sink again", route.route_name)
+            del self.stopped[route.route_name]
+            self.registrar.forget(route)
 
     def _stop_route(self, route: Route, reason: str) -> None:
         """Stop ``route`` (durably, in its sink): its events from now on go to the DLQ, stage schema."""

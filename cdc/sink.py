@@ -119,6 +119,19 @@ class SqlSink:
             conn.execute(t.delete().where(t.c.route == route))
             conn.execute(t.insert().values(route=route, state="stopped", reason=reason, changed_at_ms=at_ms))
 
+    def resume_route(self, route: str) -> str | None:
+        """Clear ``route``'s stop; the reason it was stopped, or None when it was not stopped."""
+        t = self.route_states
+        with Transaction(self.engine) as conn:
+            if not sa.inspect(conn).has_table(t.name):
+                return None
+            reason = conn.execute(
+                sa.select(t.c.reason).where(t.c.route == route, t.c.state == "stopped")
+            ).scalar_one_or_none()
+            if reason is not None:
+                conn.execute(t.delete().where(t.c.route == route))
+            return None if reason is None else str(reason)
+
     def stored_positions(self, route: str) -> dict[tuple[str, int], int]:
         with Transaction(self.engine) as conn:
             rows = conn.execute(

@@ -20,7 +20,10 @@ from spine.settings import CdcSettings, KafkaSettings, SpineSettings, load_setti
 if TYPE_CHECKING:
     from cdc.routes import RouteFile
 
-app = typer.Typer(help="CDC routes: validate route files, replay dead letters, status.", no_args_is_help=True)
+app = typer.Typer(
+    help="CDC routes: validate route files, status, resume a stopped route, replay dead letters.",
+    no_args_is_help=True,
+)
 dlq_app = typer.Typer(help="Dead letters of a CDC route: list, show, replay.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
@@ -189,6 +192,37 @@ def status(
         for s in statuses
     ]  # fmt: skip
     print_table("CDC routes", columns, rows)
+
+
+@app.command("resume")
+@handle_errors
+@needs_extra("cdc", "cdc resume")
+def resume(
+    route: str = typer.Argument(..., help="Route name."),
+    routes_file: Path | None = typer.Option(None, "--routes", help=ROUTES_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Resume ROUTE after a breaking schema change stopped it (register the new schema in the registry
+    first); the router takes it up within a second, and a schema that still breaks stops it again."""
+    from cdc.sink import SqlSink
+
+    routes = _routes(routes_file)
+    found = routes.route(route)
+    sink = SqlSink(found.sink, routes.sinks[found.sink].url.get_secret_value())
+    try:
+        was = sink.resume_route(found.route_name)
+    finally:
+        sink.close()
+    if was is None:
+        fail(f"route {route} is not stopped: nothing to resume", ExitCode.USAGE)
+    if as_json:
+        print_json({"route": found.route_name, "resumed": True, "was": was})
+        return
+    console.print(
+        f"route {found.route_name} resumed (it was {was.removeprefix(f'route {found.route_name} ')}); "
+        f"replay what it dead-lettered meanwhile with: spine cdc dlq replay {found.route_name}",
+        highlight=False,
+    )
 
 
 @dlq_app.command("list")

@@ -119,7 +119,7 @@ def test_a_column_added_mid_stream_continues_as_a_minor_version_with_the_routes_
     assert states(cdc_env)["customers"] == "streaming"
 
 
-def test_a_narrowed_column_type_stops_the_route_and_dead_letters_its_events(
+def test_a_narrowed_column_type_stops_the_route_and_dead_letters_its_events_until_resumed(
     cdc_env: CdcEnv, gate: Gate, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     start_pipeline(cdc_env, gate, registry)
@@ -157,6 +157,25 @@ def test_a_narrowed_column_type_stops_the_route_and_dead_letters_its_events(
     assert replayed.exit_code == 1, replayed.output
     assert f"{len(letters)} refused" in replayed.output
     assert [r["id"] for r in sink_rows(cdc_env, "payments")] == [1]
+    # The source is fixed; what arrives before the resume still waits in the DLQ, what comes after lands,
+    # and a replay then lands the waiting row (the narrowed rows stay refused).
+    cdc_env.sql("ALTER TABLE payments ALTER COLUMN id TYPE bigint")
+    cdc_env.sql("INSERT INTO payments VALUES (4, 1, 7.00, '4444')")
+    wait_for(lambda: len(dead_letters(cdc_env, "payments")) >= 3, 60, "the stopped route's letter", logs)
+    resume = ["cdc", "resume", "payments", "--routes", str(cdc_env.routes_file)]
+    resumed = CliRunner().invoke(app, resume)
+    assert resumed.exit_code == 0, resumed.output
+    assert "route payments resumed (it was stopped: registry refused the schema" in resumed.output
+    again = CliRunner().invoke(app, resume)
+    assert again.exit_code == 2
+    assert "route payments is not stopped" in again.output
+    cdc_env.sql("INSERT INTO payments VALUES (5, 1, 8.00, '4555')")
+    wait_for(lambda: len(sink_rows(cdc_env, "payments")) == 2, 60, "a payment after the resume", logs)
+    assert states(cdc_env)["payments"] == "streaming"
+    replayed = CliRunner().invoke(app, args)
+    assert replayed.exit_code == 1, replayed.output
+    assert f"{len(letters)} refused" in replayed.output
+    assert [r["id"] for r in sink_rows(cdc_env, "payments")] == [1, 4, 5]
 
 
 def test_a_dropped_required_column_stops_the_route(cdc_env: CdcEnv, gate: Gate, registry: Registry) -> None:
