@@ -10,6 +10,7 @@ Everything it started is stopped and removed at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,9 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spine.errors import UnavailableError
+
+if TYPE_CHECKING:
+    from spine.settings import KafkaSettings
 
 TABLES = """
 CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL, email text, country text);
@@ -82,6 +86,7 @@ class DemoResult:
     sink_rows: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     batches: list[dict[str, Any]] = field(default_factory=list)
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # each batch's run, as OpenLineage events
 
 
 def _wait(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
@@ -113,6 +118,22 @@ def _child(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subproces
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _cdc_lineage(kafka: KafkaSettings) -> list[dict[str, Any]]:
+    """The CDC jobs' OpenLineage events the router's relays delivered to the lineage topic."""
+    from spine.kafka import read_topic
+    from spine.topics import LINEAGE
+
+    events = []
+    for message in read_topic(kafka, LINEAGE):
+        try:
+            event = json.loads(message.value() or b"")
+        except ValueError:
+            continue
+        if isinstance(event, dict) and str(event.get("job", {}).get("name", "")).startswith("cdc."):
+            events.append(event)
+    return events
 
 
 def run_demo(say: Callable[[str], None], timeout: float = 180.0) -> DemoResult:
@@ -219,6 +240,13 @@ def run_demo(say: Callable[[str], None], timeout: float = 180.0) -> DemoResult:
                         )
                         result.batches = [dict(r._mapping) for r in sink_conn.execute(query)]
                     engine.dispose()
+
+                    def runs_ended() -> bool:  # every batch's run ended on the lineage topic
+                        result.lineage = _cdc_lineage(kafka)
+                        ended = [e for e in result.lineage if e.get("eventType") in {"COMPLETE", "FAIL"}]
+                        return len(ended) >= len(result.batches)
+
+                    _wait(runs_ended, timeout, "each batch's lineage run", home / "source.log")
                 finally:
                     router.stop()
                     thread.join(30)
