@@ -104,7 +104,6 @@ class Router:
             registry = registry_client(routes)
         self.registrar = SchemaRegistrar(routes, registry)
         self.stopped: dict[str, str] = {}  # route -> why it stopped (a breaking schema change)
-        self._stop_checked: dict[str, float] = {}  # route -> when its stop was last read from the sink
         self.lineage = LineageEmitter.for_outbox(ORIGIN)
         self.spool = spool  # FAIL of a batch the sink could not take; None: logged only
         self._relays: dict[str, OutboxRelay] = {}
@@ -225,11 +224,8 @@ class Router:
         self.stats.dead_lettered += dead_total
 
     def _recheck_stop(self, route: Route) -> None:
-        """Forget a stop that was cleared in the sink (``spine cdc resume``); read at most once a second."""
-        now = time.monotonic()
-        if now < self._stop_checked.get(route.route_name, 0.0) + 1.0:
-            return
-        self._stop_checked[route.route_name] = now
+        """Forget a stop that was cleared in the sink (``spine cdc resume``): read before each batch of a
+        stopped route, so nothing committed after the resume is dead-lettered for the old stop."""
         if route.route_name not in self._with_retry(lambda: self.sinks[route.sink].stopped_routes()):
             logger.warning("route %s was resumed: its events go to the sink again", route.route_name)
             del self.stopped[route.route_name]

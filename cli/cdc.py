@@ -202,8 +202,8 @@ def resume(
     routes_file: Path | None = typer.Option(None, "--routes", help=ROUTES_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Resume ROUTE after a breaking schema change stopped it (register the new schema in the registry
-    first); the router takes it up within a second, and a schema that still breaks stops it again."""
+    """Resume ROUTE after a breaking schema change stopped it (fix the source first); the router takes
+    it up at its next batch, and a schema that still breaks stops it again."""
     from cdc.sink import SqlSink
 
     routes = _routes(routes_file)
