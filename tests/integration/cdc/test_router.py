@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from spine.auth import Role
 from spine.headers import DlqHeaders
 from spine.kafka import read_topic
+from spine.topics import LINEAGE
 from tests.integration.cdc.conftest import FINANCIAL_TO_US, MATRIX, CdcEnv, wait_for
 from tests.integration.residency_gate.gate import Gate, start_gate
 
@@ -146,6 +148,16 @@ def test_dlq_replay_after_a_policy_fix_lands_every_record_once(
     assert "0 landed, 7 already replayed" in again.output
     rows = sink_rows(cdc_env, "payments")
     assert [(r["id"], r["amount"]) for r in rows] == [(1, "10.00"), (2, "20.00"), (3, "99.00"), (4, "40.00")]
+    # Each landing is a run of the route's job; the router's relay delivers them (its batches all failed).
+    job = f"cdc.{cdc_env.prefix}.payments"
+
+    def completed() -> list[dict[str, Any]]:
+        events = [json.loads(m.value() or b"{}") for m in read_topic(cdc_env.kafka, LINEAGE)]
+        return [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
+
+    wait_for(lambda: len(completed()) >= 7, 60, "the replay's lineage runs", logs)
+    assert len(completed()) == 7
+    assert all("spine_residency" in e["run"]["facets"] for e in completed())
     listed = CliRunner().invoke(
         app, ["cdc", "dlq", "list", "payments", "--json", "--routes", str(cdc_env.routes_file)]
     )
