@@ -90,19 +90,27 @@ class TableSink:
         self.written = 0
 
     def _ensure(self, sample: Mapping[str, Any]) -> sa.Table:
-        if self._table is not None:
-            return self._table
-        metadata = sa.MetaData()
-        inspector = sa.inspect(self.engine)
-        if inspector.has_table(self.table_name):
-            self._table = sa.Table(self.table_name, metadata, autoload_with=self.engine)
-        else:
-            cols = [
-                sa.Column(c, _column_type(sample.get(c)), primary_key=c in self.key) for c in self.columns
-            ]
-            self._table = sa.Table(self.table_name, metadata, *cols)
-            metadata.create_all(self.engine)
+        if self._table is None:
+            try:
+                found = self._reflect()
+                self._table = found if found is not None else self._create(sample)
+            except SQLAlchemyError:
+                # Another process of the pipeline may have created it between the check and the create.
+                self._table = self._reflect()
+                if self._table is None:
+                    raise
         return self._table
+
+    def _reflect(self) -> sa.Table | None:
+        if not sa.inspect(self.engine).has_table(self.table_name):
+            return None
+        return sa.Table(self.table_name, sa.MetaData(), autoload_with=self.engine)
+
+    def _create(self, sample: Mapping[str, Any]) -> sa.Table:
+        cols = [sa.Column(c, _column_type(sample.get(c)), primary_key=c in self.key) for c in self.columns]
+        table = sa.Table(self.table_name, sa.MetaData(), *cols)
+        table.create(self.engine)
+        return table
 
     def write(self, rows: Sequence[Row]) -> None:
         if not rows:
@@ -110,8 +118,9 @@ class TableSink:
         try:
             table = self._ensure(rows[0].value)
         except SQLAlchemyError as exc:
+            cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise SinkError(
-                f"table {self.table_name}: cannot read or create it: {type(exc).__name__}"
+                f"table {self.table_name}: cannot read or create it: {type(exc).__name__}: {cause}"
             ) from exc
         by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows:  # the last record of a key in the batch wins, as it would across batches

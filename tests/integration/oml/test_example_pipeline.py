@@ -352,9 +352,9 @@ def test_two_processes_of_one_pipeline_share_the_partitions(setup: Setup) -> Non
     time.sleep(4)  # both members joined the group (Tansu holds a join for half the session timeout)
     records = _orders(1, 200)
     _produce(setup, records)
+    outcomes = [process.communicate(timeout=120) for process in runs]  # both, before any assert
     summaries = []
-    for process in runs:
-        out, err = process.communicate(timeout=120)
+    for process, (out, err) in zip(runs, outcomes, strict=True):
         assert process.returncode == 0, err
         summaries.append(json.loads(out))
     reads = [s["read"] for s in summaries]
