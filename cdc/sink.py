@@ -293,7 +293,7 @@ class SqlSink:
     def _stored_lsns(
         self, conn: Connection, route: Route, table: sa.Table, keys: Sequence[Key]
     ) -> dict[Key, int]:
-        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        key_cols = _key_columns(route, table)
         rows = conn.execute(sa.select(*key_cols, table.c[LSN]).where(_keys_clause(key_cols, keys)))
         return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
@@ -309,7 +309,7 @@ class SqlSink:
     ) -> None:
         if not upserts:
             return
-        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        key_cols = _key_columns(route, table)
         conn.execute(table.delete().where(_keys_clause(key_cols, [a.key for a in upserts])))
         names = [c for c in dict.fromkeys(k for a in upserts for k in a.row) if c in table.c]
         soft = route.delete == "soft_delete"
@@ -328,7 +328,7 @@ class SqlSink:
     ) -> None:
         if not deletes:
             return
-        key_cols = [table.c[route.rename.get(col, col)] for col in route.key]
+        key_cols = _key_columns(route, table)
         if route.delete == "soft_delete":
             where = sa.and_(*(col == sa.bindparam(f"_k{i}") for i, col in enumerate(key_cols)))
             statement = table.update().where(where).values({DELETED: True, LSN: sa.bindparam("_lsn")})
@@ -351,6 +351,10 @@ class SqlSink:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _key_columns(route: Route, table: sa.Table) -> list[sa.Column[Any]]:
+    return [table.c[route.rename.get(col, col)] for col in route.key]
 
 
 def _keys_clause(key_cols: Sequence[sa.Column[Any]], keys: Sequence[Key]) -> sa.ColumnElement[bool]:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -125,26 +125,23 @@ class Producer:
     ) -> DeliveryFuture:
         """Queue one record; the returned future settles when the broker acknowledges it or it fails."""
         future = DeliveryFuture(self)
-        produce = self._producer.produce
+        self._produce(
+            topic, value, key, on_delivery=future._on_delivery, partition=partition, timestamp=timestamp_ms,
+            headers=headers,
+        )  # fmt: skip
+        self._producer.poll(0)
+        return future
+
+    def _produce(self, topic: str, value: bytes | str | None, key: bytes | str | None, **kwargs: Any) -> None:
+        """One ``produce``; while the local queue is full, serve deliveries to make room and try again."""
         while True:
             try:
-                produce(
-                    topic,
-                    value,
-                    key,
-                    partition=partition,
-                    on_delivery=future._on_delivery,
-                    timestamp=timestamp_ms,
-                    headers=headers,
-                )
-                break
+                self._producer.produce(topic, value, key, **kwargs)
+                return
             except BufferError:
-                # The local queue is full: serve deliveries to make room, then try again.
                 self._producer.poll(_QUEUE_FULL_RETRY_S)
             except KafkaException as exc:
                 raise translate(exc, f"produce to {topic}") from exc
-        self._producer.poll(0)
-        return future
 
     def send_all(
         self, records: Iterable[tuple[str, bytes | str | None, bytes | str | None]], timeout: float = 30.0
@@ -157,17 +154,9 @@ class Producer:
             if err is not None and not failures:
                 failures.append((err, msg))
 
-        produce = self._producer.produce
         count = 0
         for topic, value, key in records:
-            while True:
-                try:
-                    produce(topic, value, key, on_delivery=on_delivery)
-                    break
-                except BufferError:
-                    self._producer.poll(_QUEUE_FULL_RETRY_S)
-                except KafkaException as exc:
-                    raise translate(exc, f"produce to {topic}") from exc
+            self._produce(topic, value, key, on_delivery=on_delivery)
             count += 1
         self.flush(timeout)
         if failures:
